@@ -47,7 +47,7 @@ $(GOLANGCI_LINT): hack/tools/go.mod hack/tools/go.sum
 generate: $(CONTROLLER_GEN) ## Regenerate deepcopy code and the CRDs.
 	cd pkg/apis && $(CONTROLLER_GEN) object:headerFile=$(ROOT)/hack/boilerplate.go.txt paths=./...
 	rm -f manifests/crd/*.yaml
-	cd pkg/apis && $(CONTROLLER_GEN) crd:crdVersions=v1 paths=./pingcap/... output:crd:dir=$(ROOT)/manifests/crd
+	cd pkg/apis && $(CONTROLLER_GEN) crd:crdVersions=v1,allowDangerousTypes=true,maxDescLen=0 paths=./pingcap/... output:crd:dir=$(ROOT)/manifests/crd
 	hack/combine-crds.sh manifests/crd > manifests/base/custom_resource_definition.yaml
 
 .PHONY: verify

@@ -85,16 +85,24 @@ build_kube() {
 }
 
 build_kwok() {
-  [ -x "$bin/kwok" ] && return 0
-  log "building kwok $KWOK_VERSION…"
-  GOBIN="$bin" go install -trimpath -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
-  # kwok's stage definitions ship in its module; keep the ones the harness uses next to it.
-  local src
-  src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
-  mkdir -p "$bin/kwok-stages"
-  cp -f "$src"/node/fast/node-initialize.yaml "$src"/node/heartbeat/*.yaml "$src"/pod/general/pod-*.yaml \
-    "$src"/volume/fast/*.yaml "$bin/kwok-stages/"
-  chmod -R u+w "$bin/kwok-stages"
+  if [ ! -x "$bin/kwok" ]; then
+    log "building kwok $KWOK_VERSION…"
+    GOBIN="$bin" go install -trimpath -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
+  fi
+  [ -f "$bin/kwok-stages/.complete" ] && return 0
+  # kwok's stage definitions ship in its module; keep the ones the harness uses next to it:
+  # node initialisation and heartbeat, the general pod life cycle, and volume provisioning
+  # (plus the kwok-volume StorageClass). Kustomization files are left behind on purpose.
+  local src stages
+  src="$(cd "$(mktemp -d)" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/kustomize/stage"
+  stages=$(mktemp -d)
+  cp "$src"/node/fast/node-initialize.yaml "$src"/node/heartbeat/node-heartbeat.yaml \
+    "$src"/pod/general/pod-*.yaml \
+    "$src"/volume/fast/{pvc-provision,pv-bind,pv-delete,pvc-delete,storage-class}.yaml "$stages/"
+  chmod -R u+w "$stages"
+  touch "$stages/.complete"
+  rm -rf "$bin/kwok-stages"
+  mv "$stages" "$bin/kwok-stages"
 }
 
 case "$what" in

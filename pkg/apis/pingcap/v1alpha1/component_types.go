@@ -6,7 +6,7 @@ import (
 )
 
 // ConfigUpdateStrategy says how a configuration change reaches running pods.
-// +kubebuilder:validation:Enum=InPlace;RollingUpdate
+// +kubebuilder:validation:Enum="";InPlace;RollingUpdate
 type ConfigUpdateStrategy string
 
 const (
@@ -18,17 +18,79 @@ const (
 	ConfigUpdateStrategyRollingUpdate ConfigUpdateStrategy = "RollingUpdate"
 )
 
-// StatefulSetUpdateStrategy is the update strategy of a component's StatefulSet.
-// +kubebuilder:validation:Enum=RollingUpdate;OnDelete
-type StatefulSetUpdateStrategy = appsv1.StatefulSetUpdateStrategyType
+// StatefulSetUpdateStrategy is the update strategy of a component's StatefulSet. It is a defined
+// type rather than an alias of the apps/v1 type because controller-gen cannot generate schemas for
+// aliases of types from other packages.
+// +kubebuilder:validation:Enum="";RollingUpdate;OnDelete
+type StatefulSetUpdateStrategy string
+
+const (
+	// RollingUpdateStatefulSetStrategy lets the operator roll pods by lowering the partition.
+	RollingUpdateStatefulSetStrategy StatefulSetUpdateStrategy = StatefulSetUpdateStrategy(appsv1.RollingUpdateStatefulSetStrategyType)
+	// OnDeleteStatefulSetStrategy updates a pod only when it is deleted.
+	OnDeleteStatefulSetStrategy StatefulSetUpdateStrategy = StatefulSetUpdateStrategy(appsv1.OnDeleteStatefulSetStrategyType)
+)
 
 // PodManagementPolicy is the pod management policy of a component's StatefulSet.
-// +kubebuilder:validation:Enum=OrderedReady;Parallel
-type PodManagementPolicy = appsv1.PodManagementPolicyType
+// +kubebuilder:validation:Enum="";OrderedReady;Parallel
+type PodManagementPolicy string
+
+const (
+	// OrderedReadyPodManagement starts and stops pods one at a time, in order.
+	OrderedReadyPodManagement PodManagementPolicy = PodManagementPolicy(appsv1.OrderedReadyPodManagement)
+	// ParallelPodManagement starts and stops pods all at once.
+	ParallelPodManagement PodManagementPolicy = PodManagementPolicy(appsv1.ParallelPodManagement)
+)
 
 // PVReclaimPolicy is applied to the PersistentVolumes of a cluster's claims.
-// +kubebuilder:validation:Enum=Retain;Delete;Recycle
-type PVReclaimPolicy = corev1.PersistentVolumeReclaimPolicy
+// +kubebuilder:validation:Enum="";Retain;Delete;Recycle
+type PVReclaimPolicy string
+
+const (
+	// PVReclaimRetain keeps volumes after their claims are deleted (the default).
+	PVReclaimRetain PVReclaimPolicy = PVReclaimPolicy(corev1.PersistentVolumeReclaimRetain)
+	// PVReclaimDelete deletes volumes with their claims.
+	PVReclaimDelete PVReclaimPolicy = PVReclaimPolicy(corev1.PersistentVolumeReclaimDelete)
+	// PVReclaimRecycle scrubs volumes for reuse (deprecated in Kubernetes).
+	PVReclaimRecycle PVReclaimPolicy = PVReclaimPolicy(corev1.PersistentVolumeReclaimRecycle)
+)
+
+// StatefulSetStatus is a StatefulSet's status as recorded in a component's status. It has exactly
+// the fields of appsv1.StatefulSetStatus, so `v1alpha1.StatefulSetStatus(sts.Status)` converts,
+// but its conditions list is atomic: recent k8s.io/api marks the condition type optional while
+// keying the list on it, which the API server refuses in a CRD schema.
+type StatefulSetStatus struct {
+	// ObservedGeneration is the StatefulSet generation the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Replicas is the number of pods the controller created.
+	Replicas int32 `json:"replicas"`
+	// ReadyReplicas is the number of pods with a Ready condition.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// CurrentReplicas is the number of pods at currentRevision.
+	// +optional
+	CurrentReplicas int32 `json:"currentReplicas,omitempty"`
+	// UpdatedReplicas is the number of pods at updateRevision.
+	// +optional
+	UpdatedReplicas int32 `json:"updatedReplicas,omitempty"`
+	// CurrentRevision is the revision of the pods before the update in progress.
+	// +optional
+	CurrentRevision string `json:"currentRevision,omitempty"`
+	// UpdateRevision is the revision the pods are being updated to.
+	// +optional
+	UpdateRevision string `json:"updateRevision,omitempty"`
+	// CollisionCount counts hash collisions of controller revisions.
+	// +optional
+	CollisionCount *int32 `json:"collisionCount,omitempty"`
+	// Conditions of the StatefulSet.
+	// +optional
+	// +listType=atomic
+	Conditions []appsv1.StatefulSetCondition `json:"conditions,omitempty"`
+	// AvailableReplicas is the number of pods ready for at least minReadySeconds.
+	// +optional
+	AvailableReplicas int32 `json:"availableReplicas"`
+}
 
 // ComponentSpec holds the pod-level settings every component shares. A setting left empty on a
 // component falls back to the cluster-level setting of the same name, where one exists.
@@ -43,7 +105,7 @@ type ComponentSpec struct {
 
 	// ImagePullPolicy of the component's containers; defaults to the cluster's policy.
 	// +optional
-	// +kubebuilder:validation:Enum=Always;Never;IfNotPresent
+	// +kubebuilder:validation:Enum="";Always;Never;IfNotPresent
 	ImagePullPolicy *corev1.PullPolicy `json:"imagePullPolicy,omitempty"`
 
 	// ImagePullSecrets for the component's pods; defaults to the cluster's.
@@ -121,7 +183,7 @@ type ComponentSpec struct {
 
 	// DNSPolicy of the component's pods.
 	// +optional
-	// +kubebuilder:validation:Enum=ClusterFirstWithHostNet;ClusterFirst;Default;None
+	// +kubebuilder:validation:Enum="";ClusterFirstWithHostNet;ClusterFirst;Default;None
 	DNSPolicy corev1.DNSPolicy `json:"dnsPolicy,omitempty"`
 
 	// TerminationGracePeriodSeconds of the component's pods.
@@ -173,7 +235,7 @@ type TopologySpreadConstraint struct {
 
 	// NodeAffinityPolicy says whether node affinity and selectors count when computing skew.
 	// +optional
-	// +kubebuilder:validation:Enum=Honor;Ignore
+	// +kubebuilder:validation:Enum="";Honor;Ignore
 	NodeAffinityPolicy *corev1.NodeInclusionPolicy `json:"nodeAffinityPolicy,omitempty"`
 
 	// MatchLabels narrows the pods counted; the component's own labels are always included.
@@ -189,7 +251,7 @@ type SuspendAction struct {
 }
 
 // ProbeType names how a readiness probe checks the container.
-// +kubebuilder:validation:Enum=tcp;command
+// +kubebuilder:validation:Enum="";tcp;command
 type ProbeType string
 
 const (
@@ -220,7 +282,7 @@ type Probe struct {
 type ServiceSpec struct {
 	// Type of the Service (ClusterIP, NodePort, LoadBalancer or ExternalName).
 	// +optional
-	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer;ExternalName
+	// +kubebuilder:validation:Enum="";ClusterIP;NodePort;LoadBalancer;ExternalName
 	Type corev1.ServiceType `json:"type,omitempty"`
 
 	// Annotations of the Service.

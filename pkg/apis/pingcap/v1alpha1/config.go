@@ -27,7 +27,7 @@ import (
 // +kubebuilder:pruning:PreserveUnknownFields
 // +kubebuilder:validation:Type=""
 type Config struct {
-	raw json.RawMessage
+	raw json.RawMessage `json:"-"`
 }
 
 // NewConfigTOML returns a Config holding a TOML document.
