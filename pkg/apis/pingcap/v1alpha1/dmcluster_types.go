@@ -53,7 +53,9 @@ type DMClusterSpec struct {
 	// +optional
 	Discovery DMDiscoverySpec `json:"discovery,omitempty"`
 
-	// Master is the dm-master component.
+	// Master is the dm-master component. Optional in the schema, as in v1.6, although a DM
+	// cluster without dm-master cannot work.
+	// +optional
 	Master MasterSpec `json:"master"`
 
 	// Worker is the dm-worker component; no workers run when unset.

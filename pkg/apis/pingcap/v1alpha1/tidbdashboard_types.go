@@ -1,7 +1,6 @@
 package v1alpha1
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -107,7 +106,7 @@ type TidbDashboardStatus struct {
 
 	// StatefulSet is the status of the dashboard's StatefulSet.
 	// +optional
-	StatefulSet *appsv1.StatefulSetStatus `json:"statefulSet,omitempty"`
+	StatefulSet *StatefulSetStatus `json:"statefulSet,omitempty"`
 }
 
 func init() { register(&TidbDashboard{}, &TidbDashboardList{}) }

@@ -3,7 +3,6 @@ package v1alpha1
 import (
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -601,7 +600,7 @@ type TidbMonitorStatus struct {
 
 	// StatefulSet is the status of the monitor's StatefulSet.
 	// +optional
-	StatefulSet *appsv1.StatefulSetStatus `json:"statefulSet,omitempty"`
+	StatefulSet *StatefulSetStatus `json:"statefulSet,omitempty"`
 }
 
 // DeploymentStorageStatus names the volume of a legacy Deployment-based monitor.

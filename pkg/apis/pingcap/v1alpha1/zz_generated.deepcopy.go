@@ -1916,7 +1916,7 @@ func (in *NGMonitoringStatus) DeepCopyInto(out *NGMonitoringStatus) {
 	*out = *in
 	if in.StatefulSet != nil {
 		in, out := &in.StatefulSet, &out.StatefulSet
-		*out = new(appsv1.StatefulSetStatus)
+		*out = new(StatefulSetStatus)
 		(*in).DeepCopyInto(*out)
 	}
 }
@@ -4640,7 +4640,7 @@ func (in *TidbDashboardStatus) DeepCopyInto(out *TidbDashboardStatus) {
 	*out = *in
 	if in.StatefulSet != nil {
 		in, out := &in.StatefulSet, &out.StatefulSet
-		*out = new(appsv1.StatefulSetStatus)
+		*out = new(StatefulSetStatus)
 		(*in).DeepCopyInto(*out)
 	}
 }
@@ -5016,7 +5016,7 @@ func (in *TidbMonitorStatus) DeepCopyInto(out *TidbMonitorStatus) {
 	}
 	if in.StatefulSet != nil {
 		in, out := &in.StatefulSet, &out.StatefulSet
-		*out = new(appsv1.StatefulSetStatus)
+		*out = new(StatefulSetStatus)
 		(*in).DeepCopyInto(*out)
 	}
 }
