@@ -1,14 +1,11 @@
 package crd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,15 +16,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tidbops/tidb-operator/tests/cluster"
 )
 
 // The API server is started on first use, not in TestMain, so that the schema tests (pure YAML)
 // stay fast when run alone; TestMain only stops it.
 var (
 	startOnce sync.Once
-	testEnv   *envtest.Environment
+	testEnv   *cluster.Cluster
 	restCfg   *rest.Config
 	startErr  error
 )
@@ -94,26 +92,6 @@ func upstreamCRDs(t *testing.T) map[string]*apiextensionsv1.CustomResourceDefini
 	return crds
 }
 
-// binaryAssets returns the folder holding etcd and kube-apiserver. KUBEBUILDER_ASSETS wins when
-// set; otherwise hack/testbin.sh builds (once, cached) and prints it.
-func binaryAssets(root string) (string, error) {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir, nil
-	}
-	cmd := exec.Command(filepath.Join(root, "hack", "testbin.sh"), "apiserver")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("hack/testbin.sh apiserver: %w\n%s", err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	dir := strings.TrimSpace(lines[len(lines)-1])
-	if dir == "" {
-		return "", errors.New("hack/testbin.sh apiserver printed no folder")
-	}
-	return dir, nil
-}
-
 // apiServer returns a config for a kube-apiserver that has our CRDs installed, starting it on
 // first use. Tests that need it are skipped with -short.
 func apiServer(t *testing.T) *rest.Config {
@@ -121,25 +99,16 @@ func apiServer(t *testing.T) *rest.Config {
 	if testing.Short() {
 		t.Skip("needs a kube-apiserver (envtest); skipped with -short")
 	}
-	root := repoRoot(t)
 	crdDir := ourCRDDir(t)
 	startOnce.Do(func() {
-		var assets string
-		if assets, startErr = binaryAssets(root); startErr != nil {
-			return
-		}
-		env := &envtest.Environment{
-			BinaryAssetsDirectory: assets,
-			CRDDirectoryPaths:     []string{crdDir},
-			ErrorIfCRDPathMissing: true,
-			// The defaults (20s to start, 10s for the CRDs to be served) are too tight on a
-			// loaded two-core machine; the TidbCluster CRD alone takes seconds to compile.
-			ControlPlaneStartTimeout: 2 * time.Minute,
-			CRDInstallOptions:        envtest.CRDInstallOptions{MaxTime: 2 * time.Minute},
-		}
-		restCfg, startErr = env.Start()
+		// The shared harness builds the binaries once (hack/testbin.sh) and guarantees that
+		// etcd and kube-apiserver die with the test binary, even when it is killed.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		var env *cluster.Cluster
+		env, startErr = cluster.Start(ctx, cluster.Options{CRDDirectoryPaths: []string{crdDir}})
 		if startErr == nil {
-			testEnv = env
+			testEnv, restCfg = env, env.Config()
 		}
 	})
 	if startErr != nil {
