@@ -144,8 +144,6 @@ func (c *Cluster) startAPIServer() error {
 		// Explicit paths below take precedence over KUBEBUILDER_ASSETS, which a developer's shell
 		// may point at binaries of another Kubernetes version.
 		BinaryAssetsDirectory:    c.binDir,
-		CRDDirectoryPaths:        c.opts.CRDDirectoryPaths,
-		ErrorIfCRDPathMissing:    true,
 		Scheme:                   c.opts.Scheme,
 		ControlPlaneStartTimeout: c.opts.APIServerStartTimeout,
 		ControlPlaneStopTimeout:  30 * time.Second,
@@ -165,6 +163,19 @@ func (c *Cluster) startAPIServer() error {
 	}
 	if err := c.trackEnvProcesses(); err != nil {
 		return err
+	}
+	// CRDs are installed only once the guardian tracks etcd and kube-apiserver, so a slow or
+	// failed install cannot leak them; envtest's own 10s wait for a large CRD to be served is
+	// too short on a loaded two-core machine (the TidbCluster CRD alone takes seconds).
+	if len(c.opts.CRDDirectoryPaths) > 0 {
+		if _, err := envtest.InstallCRDs(c.env.Config, envtest.CRDInstallOptions{
+			Paths:              c.opts.CRDDirectoryPaths,
+			ErrorIfPathMissing: true,
+			Scheme:             c.opts.Scheme,
+			MaxTime:            3 * time.Minute,
+		}); err != nil {
+			return fmt.Errorf("install CRDs from %v: %w", c.opts.CRDDirectoryPaths, err)
+		}
 	}
 
 	admin, err := c.env.ControlPlane.AddUser(envtest.User{
