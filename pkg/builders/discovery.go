@@ -22,9 +22,10 @@ func DiscoveryServiceAccount(tc *v1alpha1.TidbCluster) *corev1.ServiceAccount {
 	}
 }
 
-// DiscoveryRole lets discovery read its own TidbCluster (to know the desired PD replicas) and the
-// namespace's Secrets (the client certificate it needs to query PD when TLS is on). It is scoped to
-// the namespace, and the TidbCluster rule to this one cluster.
+// DiscoveryRole lets discovery read its own TidbCluster (to know the desired PD replicas), and
+// nothing else. v1.6 also granted the namespace's Secrets, but our discovery receives PD's
+// client certificate as a mounted volume and never reads Secrets; and the operator could only
+// grant that rule while holding list/watch on every Secret of the cluster itself.
 func DiscoveryRole(tc *v1alpha1.TidbCluster) *rbacv1.Role {
 	return &rbacv1.Role{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
@@ -35,11 +36,6 @@ func DiscoveryRole(tc *v1alpha1.TidbCluster) *rbacv1.Role {
 				Resources:     []string{"tidbclusters"},
 				ResourceNames: []string{tc.Name},
 				Verbs:         []string{"get"},
-			},
-			{
-				APIGroups: []string{""},
-				Resources: []string{"secrets"},
-				Verbs:     []string{"get", "list", "watch"},
 			},
 		},
 	}

@@ -56,11 +56,10 @@ func TestDiscoveryObjects(t *testing.T) {
 		}
 	})
 
-	t.Run("the Role reads only this TidbCluster, plus Secrets", func(t *testing.T) {
+	t.Run("the Role reads only this TidbCluster and no Secrets", func(t *testing.T) {
 		r := DiscoveryRole(tc)
 		want := []rbacv1.PolicyRule{
 			{APIGroups: []string{"pingcap.com"}, Resources: []string{"tidbclusters"}, ResourceNames: []string{"basic"}, Verbs: []string{"get"}},
-			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}},
 		}
 		if !reflect.DeepEqual(r.Rules, want) {
 			t.Errorf("rules %+v", r.Rules)
