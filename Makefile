@@ -32,6 +32,17 @@ build: ## Build the three binaries into bin/ with version stamping.
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/tidb-operator ./cmd/tidb-backup-manager ./cmd/tidb-scheduler
 
+IMAGE_REGISTRY ?= ghcr.io/tidbops
+IMAGE_TAG ?= $(VERSION)
+IMAGES := tidb-operator tidb-backup-manager tidb-scheduler
+
+.PHONY: images
+images: build ## Build the three container images from bin/ with docker (needs a Docker engine).
+	@if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then \
+	  echo "images: no usable Docker engine on this machine ('docker info' fails), so no image was built." >&2; \
+	  echo "images: the binaries are in $(BIN); run 'make images' where Docker runs." >&2; exit 1; fi
+	for img in $(IMAGES); do docker build -f images/$$img/Dockerfile -t $(IMAGE_REGISTRY)/$$img:$(IMAGE_TAG) $(BIN); done
+
 ##@ Generation
 
 $(CONTROLLER_GEN): hack/tools/go.mod hack/tools/go.sum
@@ -44,11 +55,13 @@ $(GOLANGCI_LINT): hack/tools/go.mod hack/tools/go.sum
 	GOWORK=off go -C hack/tools build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Regenerate deepcopy code and the CRDs.
+generate: $(CONTROLLER_GEN) ## Regenerate deepcopy code, the CRDs and the operator's RBAC.
 	cd pkg/apis && $(CONTROLLER_GEN) object:headerFile=$(ROOT)/hack/boilerplate.go.txt paths=./...
 	rm -f manifests/crd/*.yaml
 	cd pkg/apis && $(CONTROLLER_GEN) crd:crdVersions=v1,allowDangerousTypes=true,maxDescLen=0 paths=./pingcap/... output:crd:dir=$(ROOT)/manifests/crd
 	hack/combine-crds.sh manifests/crd > manifests/base/custom_resource_definition.yaml
+	tmp=$$(mktemp -d) && $(CONTROLLER_GEN) rbac:roleName=tidb-operator paths=./pkg/controllers output:rbac:dir=$$tmp \
+	  && hack/split-rbac.sh $$tmp/role.yaml manifests/base && rm -rf $$tmp
 
 .PHONY: verify
 verify: $(CONTROLLER_GEN) ## Regenerate in a clean copy of the tree and fail on any difference.
@@ -78,6 +91,24 @@ testbin: ## Build (once) and cache etcd, kube-apiserver, controller-manager, sch
 .PHONY: test
 test: testbin ## Every test of every module, including real API-server and simulated-cluster tests.
 	@for m in $(MODULES); do echo "test $$m"; (cd $$m && go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...); done
+
+# bench runs each benchmark once (-benchtime=1x: every iteration is a whole scenario, minutes
+# long for the cluster ones) and prints the figures they report. BENCH narrows them by name.
+BENCH ?= .
+BENCH_TIMEOUT ?= 60m
+
+.PHONY: bench
+bench: testbin ## Benchmarks: tidb-scheduler, TidbCluster create-to-Ready, cache memory (docs/benchmarks.md).
+	@if [ -d pkg/scheduler ]; then echo "bench ./pkg/scheduler/..."; \
+	  go test -run '^$$' -bench '$(BENCH)' -benchtime=1x -benchmem ./pkg/scheduler/... | { grep -v 'no test files' || true; }; fi
+	@echo "bench ./tests/bench"
+	cd tests && go test -v -run '^$$' -bench '$(BENCH)' -benchtime=1x -benchmem -timeout $(BENCH_TIMEOUT) ./bench/
+
+# run writes the local cluster's kubeconfig, the binaries and all logs under .run/. devrun is
+# built and exec'd rather than `go run`: go run exits 1 on Ctrl-C even after a clean shutdown.
+.PHONY: run
+run: ## Local simulated cluster with the operator managing examples/basic (or the cluster in KUBECONFIG)
+	cd tests && go build -o $(ROOT)/.run/bin/devrun ./cmd/devrun && exec $(ROOT)/.run/bin/devrun -root $(ROOT)
 
 .PHONY: clean
 clean: ## Remove build output (the version-keyed caches outside the repo stay).

@@ -10,7 +10,8 @@ cd "$root"
 git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} "$tmp" 2>/dev/null || true
 make -C "$tmp" -s generate >/dev/null
 status=0
-for path in pkg/apis manifests/crd manifests/base/custom_resource_definition.yaml; do
+for path in pkg/apis manifests/crd manifests/base/custom_resource_definition.yaml \
+    manifests/base/cluster_role.yaml manifests/base/role.yaml; do
   if ! diff -r "$root/$path" "$tmp/$path" >/dev/null 2>&1; then
     echo "verify: $path differs from what 'make generate' produces:" >&2
     diff -r "$root/$path" "$tmp/$path" | head -40 >&2 || true
