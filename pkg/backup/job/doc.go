@@ -1,0 +1,10 @@
+// Package job is the command-line contract between the operator, which starts backup, restore,
+// clean, compact, export and import Jobs, and tidb-backup-manager, which runs inside them.
+//
+// Each subcommand has one options struct here. The backup-manager registers its flags with
+// AddFlags and checks them with Validate; the operator's Job builder fills the same struct and
+// calls Args to get the container arguments. Args is derived from the very flag definitions the
+// backup-manager parses, so the two sides cannot drift apart. Flag names, spellings (mixed
+// camelCase and kebab-case) and defaults are v1.6's, because Jobs created by a v1.6 operator may
+// still be running when the new backup-manager image is rolled out, and the other way round.
+package job

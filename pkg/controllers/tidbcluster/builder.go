@@ -1,0 +1,59 @@
+package tidbcluster
+
+import (
+	"github.com/tidbops/tidb-operator/pkg/controllers/tidbcluster/tasks"
+	"github.com/tidbops/tidb-operator/pkg/task"
+)
+
+// buildRunner lists the steps of one reconcile. The main list stops at the first step that does
+// not complete; the finally list always runs, so status keeps being refreshed while a step waits
+// or fails, and is written once at the end.
+func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
+	tc := s.Cluster
+	has := func(present bool) task.Condition { return func() bool { return present } }
+	notDeleting := func() bool { return !s.Deleting() }
+	return task.Runner{
+		Resync: r.Resync,
+		Tasks: []task.Task{
+			// A cluster being deleted: its children go with it through owner references.
+			task.IfBreak("Deleting", s.Deleting),
+			// Ask PD for members, leader and stores; failures mark status stale, nothing more.
+			tasks.ObservePD(s),
+			// Paused: nothing changes but status.
+			task.IfBreak("Paused", s.Paused),
+			// The discovery service PD pods bootstrap and join through.
+			task.If("Discovery", has(tc.NeedsDiscovery()), tasks.Discovery(s)),
+			// PD: services, config, StatefulSet (scale-out, then scale-in one member at a time).
+			task.If("PD", has(tc.Spec.PD != nil),
+				tasks.PDServices(s),
+				tasks.PDConfigMap(s),
+				tasks.PDStatefulSet(s),
+				// TiKV and TiDB start only once a majority of PD is healthy.
+				tasks.WaitForPDAvailable(s),
+			),
+			// TiKV: peer service, config, StatefulSet (scale-in through PD store deletion).
+			task.If("TiKV", has(tc.Spec.TiKV != nil),
+				tasks.TiKVServices(s),
+				tasks.TiKVConfigMap(s),
+				tasks.TiKVStatefulSet(s),
+			),
+			// TiDB starts once a TiKV store is Up.
+			task.If("TiDB", has(tc.Spec.TiDB != nil),
+				tasks.WaitForTiKVAvailable(s),
+				tasks.TiDBServices(s),
+				tasks.TiDBConfigMap(s),
+				tasks.TiDBStatefulSet(s),
+			),
+		},
+		Finally: []task.Task{
+			// StatefulSet status, phases, TiDB health and the Ready condition, in memory.
+			task.If("Status", notDeleting, tasks.ComputeStatus(s)),
+			// cluster-id, member-id and store-id labels on pods and their claims.
+			task.If("MetaLabels", func() bool { return !s.Deleting() && !s.Paused() }, tasks.SyncMetaLabels(s)),
+			// The one status write, skipped when nothing changed.
+			task.If("PersistStatus", notDeleting, tasks.WriteStatus(s)),
+			// Come back early while PD cannot be read.
+			tasks.RetryWhilePDUnreachable(s),
+		},
+	}
+}

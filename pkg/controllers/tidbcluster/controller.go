@@ -1,0 +1,116 @@
+package tidbcluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/tidbops/tidb-operator/pkg/apis/label"
+	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
+	"github.com/tidbops/tidb-operator/pkg/controllers/tidbcluster/tasks"
+	"github.com/tidbops/tidb-operator/pkg/pdapi"
+)
+
+// Name is the controller's name, v1.6's, in logs and metrics.
+const Name = "tidbcluster"
+
+// RecorderName is the source of the controller's events, v1.6's component name.
+const RecorderName = "tidb-controller-manager"
+
+// DefaultResync is how often a cluster is reconciled without any change, to refresh what PD
+// and TiDB report.
+const DefaultResync = 30 * time.Second
+
+// Reconciler reconciles TidbClusters.
+type Reconciler struct {
+	tasks.Deps
+	// Resync is the period of reconciles without a change.
+	Resync time.Duration
+}
+
+// Options configure SetupWithManager.
+type Options struct {
+	// DiscoveryImage runs the discovery Deployment of each cluster.
+	DiscoveryImage string
+	// Resync is the period of reconciles without a change; zero means DefaultResync.
+	Resync time.Duration
+	// PD hands out PD clients; nil means a factory with default settings (proxies from the
+	// environment, 5 second timeout).
+	PD *pdapi.Factory
+	// MaxConcurrentReconciles; zero keeps the manager's default.
+	MaxConcurrentReconciles int
+}
+
+// SetupWithManager registers the controller: it reconciles a TidbCluster when the cluster
+// changes, when an object it owns (StatefulSets, Services, ConfigMaps, the discovery
+// Deployment) changes or is deleted, when one of its pods changes, and every Resync.
+func SetupWithManager(mgr ctrl.Manager, o Options) error {
+	if o.Resync <= 0 {
+		o.Resync = DefaultResync
+	}
+	if o.PD == nil {
+		o.PD = pdapi.NewFactory()
+	}
+	r := &Reconciler{
+		Deps: tasks.Deps{
+			Client:         mgr.GetClient(),
+			APIReader:      mgr.GetAPIReader(),
+			Scheme:         mgr.GetScheme(),
+			Recorder:       mgr.GetEventRecorder(RecorderName),
+			PD:             o.PD,
+			DiscoveryImage: o.DiscoveryImage,
+		},
+		Resync: o.Resync,
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named(Name).
+		For(&v1alpha1.TidbCluster{}).
+		Owns(&appsv1.StatefulSet{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&appsv1.Deployment{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToCluster),
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{}))
+	if o.MaxConcurrentReconciles > 0 {
+		b = b.WithOptions(controllerOptions(o.MaxConcurrentReconciles))
+	}
+	return b.Complete(r)
+}
+
+// podToCluster maps a pod of a TidbCluster to the cluster, through the instance label (which
+// is the cluster's name unless the cluster sets its own instance label, a rare v1.6 setup that
+// then relies on the resync).
+func podToCluster(_ context.Context, obj client.Object) []reconcile.Request {
+	l := obj.GetLabels()
+	if l[label.ManagedByLabelKey] != label.TiDBOperator || l[label.NameLabelKey] != label.TiDBClusterName || l[label.InstanceLabelKey] == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: l[label.InstanceLabelKey]}}}
+}
+
+// Reconcile runs the steps of builder.go for one cluster and logs one summary line.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	tc := &v1alpha1.TidbCluster{}
+	if err := r.Client.Get(ctx, req.NamespacedName, tc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("get TidbCluster %s: %w", req.NamespacedName, err)
+	}
+	s := tasks.NewState(r.Deps, log, tc)
+	summary := buildRunner(s, r).Run(ctx)
+	summary.Log(log)
+	return summary.Result()
+}
