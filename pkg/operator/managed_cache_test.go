@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -25,6 +26,7 @@ func TestTheCacheHoldsOnlyManagedObjectsAndNoSecrets(t *testing.T) {
 	want := map[string]client.Object{
 		"Pod": &corev1.Pod{}, "PersistentVolumeClaim": &corev1.PersistentVolumeClaim{}, "Service": &corev1.Service{},
 		"ConfigMap": &corev1.ConfigMap{}, "StatefulSet": &appsv1.StatefulSet{}, "Deployment": &appsv1.Deployment{}, "Job": &batchv1.Job{},
+		"ServiceAccount": &corev1.ServiceAccount{}, "Role": &rbacv1.Role{}, "RoleBinding": &rbacv1.RoleBinding{},
 	}
 	for kind, proto := range want {
 		var found bool

@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -110,11 +111,13 @@ func ManagerOptions(cfg Config, scheme *runtime.Scheme) (ctrl.Options, error) {
 	if err != nil {
 		return ctrl.Options{}, err
 	}
-	resync := o.ResyncDuration
 	cacheOpts := cache.Options{
-		// v1.6 relied on the informer resync to poll PD and the other components regularly.
-		SyncPeriod: &resync,
-		ByObject:   byObject,
+		// -resync-duration is not the informers' resync period here: v1.6 polled PD through
+		// informer resyncs, but replaying every cached pod and child object queues each
+		// cluster many times per period (each replay at a different moment), multiplying PD
+		// calls. The TidbCluster controller instead asks for one requeue per resync-duration,
+		// and the informers keep controller-runtime's default (hours).
+		ByObject: byObject,
 	}
 	if !o.ClusterScoped {
 		// Cluster-scoped kinds (Nodes, PersistentVolumes, StorageClasses) are not affected by
@@ -205,6 +208,9 @@ func restrictToManagedObjects(byObject map[client.Object]cache.ByObject) (map[cl
 	for _, obj := range []client.Object{
 		&corev1.Pod{}, &corev1.PersistentVolumeClaim{}, &corev1.Service{}, &corev1.ConfigMap{},
 		&appsv1.StatefulSet{}, &appsv1.Deployment{}, &batchv1.Job{},
+		// The discovery identity objects: one set per cluster, but cached cluster-wide they
+		// would grow with every namespace's service accounts and roles.
+		&corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
 	} {
 		byObject[obj] = cache.ByObject{Label: sel}
 	}

@@ -180,6 +180,9 @@ func TestClusterComesUpWithObjectsAndStatusFromPD(t *testing.T) {
 	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != tc.Generation {
 		t.Errorf("PDReachable %+v, want True at generation %d", c, tc.Generation)
 	}
+	if tc.Status.ObservedGeneration != tc.Generation {
+		t.Errorf("status.observedGeneration %d, want %d", tc.Status.ObservedGeneration, tc.Generation)
+	}
 }
 
 func checkOwned(t *testing.T, tc *v1alpha1.TidbCluster, obj client.Object) {

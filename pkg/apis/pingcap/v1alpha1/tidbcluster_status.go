@@ -73,6 +73,11 @@ const (
 
 // TidbClusterStatus is what the operator last observed of a TidbCluster.
 type TidbClusterStatus struct {
+	// ObservedGeneration is the metadata.generation of the spec the operator last reconciled;
+	// when it lags behind, status describes an older spec. Not in v1.6; additive.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
 	// ClusterID is the PD cluster ID.
 	// +optional
 	ClusterID string `json:"clusterID,omitempty"`

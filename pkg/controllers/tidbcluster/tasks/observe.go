@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
+	"syscall"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -41,10 +44,12 @@ func ObservePD(s *State) task.Task {
 		if !view.Reachable() {
 			s.Status.PD.Synced = false
 			s.Status.TiKV.Synced = false
-			msg := fmt.Sprintf("PD at %s cannot be read, status shows what was last seen: %v", s.PD.URL(), view.Err)
+			// The condition names the kind of failure, not the error text: the text differs on
+			// every attempt (ports, timings) and would make each reconcile write status.
+			msg := fmt.Sprintf("PD at %s cannot be read (%s), status shows what was last seen", s.PD.URL(), pdFailureKind(view.Err))
 			common.SetComponentCondition(&s.Status.PD.Conditions, common.ConditionPDReachable, false, common.ReasonPDUnreachable, msg, tc.Generation)
 			if wasReachable {
-				s.event(corev1.EventTypeWarning, common.ReasonPDUnreachable, "ReadPD", msg)
+				s.event(corev1.EventTypeWarning, common.ReasonPDUnreachable, "ReadPD", fmt.Sprintf("%s: %v", msg, view.Err))
 			}
 			return task.Complete("PD unreachable")
 		}
@@ -220,4 +225,26 @@ func RetryWhilePDUnreachable(s *State) task.Task {
 		}
 		return task.Complete("")
 	})
+}
+
+// pdFailureKind classifies why PD could not be read in words that stay the same from one
+// attempt to the next.
+func pdFailureKind(err error) string {
+	var httpErr *pdapi.HTTPError
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	switch {
+	case err == nil:
+		return "no answer"
+	case errors.As(err, &httpErr):
+		return fmt.Sprintf("it answered HTTP %d", httpErr.Code)
+	case errors.As(err, &dnsErr):
+		return "its address does not resolve"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "the request timed out"
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection was refused or reset"
+	default:
+		return "the request failed"
+	}
 }

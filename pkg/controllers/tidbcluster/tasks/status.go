@@ -68,6 +68,7 @@ func ComputeStatus(s *State) task.Task {
 			msg += "; PD cannot be reached, PD and TiKV status is stale"
 		}
 		st.Conditions = common.SetTidbClusterCondition(st.Conditions, common.ReadyCondition(ready.Ready, ready.Reason, msg), common.Now())
+		st.ObservedGeneration = tc.Generation
 		return task.Complete("")
 	})
 }
