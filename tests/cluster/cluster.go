@@ -211,7 +211,7 @@ func (c *Cluster) trackEnvProcesses() error {
 	if err != nil {
 		return fmt.Errorf("find etcd process: %w", err)
 	}
-	apiPID, err := findChildProcess(api.Path, "--secure-port="+api.SecureServing.Port)
+	apiPID, err := findChildProcess(api.Path, "--secure-port="+api.Port)
 	if err != nil {
 		return fmt.Errorf("find kube-apiserver process: %w", err)
 	}
