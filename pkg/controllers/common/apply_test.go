@@ -2,6 +2,7 @@ package common
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -242,7 +243,7 @@ func TestWriteTidbClusterStatus(t *testing.T) {
 
 	status := live.Status.DeepCopy()
 	status.ClusterID = "42"
-	wrote, err := WriteTidbClusterStatus(ctx, c, c, live, status)
+	wrote, err := WriteTidbClusterStatus(ctx, c, live, status)
 	if err != nil || !wrote || writes != 1 {
 		t.Fatalf("first write: wrote=%v writes=%d err=%v", wrote, writes, err)
 	}
@@ -250,12 +251,13 @@ func TestWriteTidbClusterStatus(t *testing.T) {
 	// Same status again (empty and nil maps are the same thing): no write.
 	status = live.Status.DeepCopy()
 	status.PD.Members = map[string]v1alpha1.PDMember{}
-	wrote, err = WriteTidbClusterStatus(ctx, c, c, live, status)
+	wrote, err = WriteTidbClusterStatus(ctx, c, live, status)
 	if err != nil || wrote || writes != 1 {
 		t.Fatalf("unchanged status: wrote=%v writes=%d err=%v", wrote, writes, err)
 	}
 
-	// A stale copy (old resourceVersion) conflicts; the writer re-reads and lands the status.
+	// A stale copy (old resourceVersion) conflicts: nothing is written, so a status derived from
+	// old data never overwrites newer data, and the error asks for a recompute.
 	stale := live.DeepCopy()
 	other := live.DeepCopy()
 	other.Status.ClusterID = "43"
@@ -264,15 +266,16 @@ func TestWriteTidbClusterStatus(t *testing.T) {
 	}
 	status = stale.Status.DeepCopy()
 	status.ClusterID = "44"
-	wrote, err = WriteTidbClusterStatus(ctx, c, c, stale, status)
-	if err != nil || !wrote {
-		t.Fatalf("conflicting write: wrote=%v err=%v", wrote, err)
+	before := writes
+	wrote, err = WriteTidbClusterStatus(ctx, c, stale, status)
+	if wrote || !errors.Is(err, ErrStatusConflict) {
+		t.Fatalf("conflicting write: wrote=%v err=%v, want ErrStatusConflict", wrote, err)
 	}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(tc), live); err != nil {
 		t.Fatal(err)
 	}
-	if live.Status.ClusterID != "44" {
-		t.Fatalf("clusterID %q after conflict retry, want 44", live.Status.ClusterID)
+	if live.Status.ClusterID != "43" || writes != before+1 {
+		t.Fatalf("clusterID %q after a conflict (writes %d -> %d), want the newer 43 kept", live.Status.ClusterID, before, writes)
 	}
 }
 

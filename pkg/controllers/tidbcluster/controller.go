@@ -65,7 +65,6 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	r := &Reconciler{
 		Deps: tasks.Deps{
 			Client:         mgr.GetClient(),
-			APIReader:      mgr.GetAPIReader(),
 			Scheme:         mgr.GetScheme(),
 			Recorder:       mgr.GetEventRecorder(RecorderName),
 			PD:             o.PD,

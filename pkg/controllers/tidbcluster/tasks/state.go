@@ -18,8 +18,6 @@ import (
 type Deps struct {
 	// Client reads from the informer cache and writes to the API server.
 	Client client.Client
-	// APIReader reads straight from the API server (conflict retries).
-	APIReader client.Reader
 	// Scheme resolves kinds for owner references.
 	Scheme *runtime.Scheme
 	// Recorder emits events on the TidbCluster.

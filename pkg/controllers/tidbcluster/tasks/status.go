@@ -2,8 +2,10 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -161,7 +163,11 @@ func (s *State) refreshTiDBMembers(ctx context.Context, sts *appsv1.StatefulSet)
 // WriteStatus persists the computed status, once, if it differs from the stored one.
 func WriteStatus(s *State) task.Task {
 	return task.NameTaskFunc("WriteStatus", func(ctx context.Context) task.Result {
-		wrote, err := common.WriteTidbClusterStatus(ctx, s.Client, s.APIReader, s.Cluster, s.Status)
+		wrote, err := common.WriteTidbClusterStatus(ctx, s.Client, s.Cluster, s.Status)
+		if errors.Is(err, common.ErrStatusConflict) {
+			// Recompute from a fresh copy rather than force a status derived from an old one.
+			return task.Retry(time.Second, "the TidbCluster changed meanwhile; status is recomputed")
+		}
 		if err != nil {
 			return task.Fail(err)
 		}
