@@ -70,17 +70,31 @@ func ourCRDDir(t testing.TB) string {
 	return filepath.Join(repoRoot(t), "manifests", "crd")
 }
 
-// defaultUpstreamCRDDir holds PingCAP TiDB Operator v1.6.3's CRDs on the development machines.
+// upstreamCRDDirs are where PingCAP TiDB Operator v1.6.3's CRDs live on the development and CI
+// machines: shared/ beside the checkout (CI lays it there), or the development machines' copy.
 // They are read as data only and deliberately not copied into this repository.
-const defaultUpstreamCRDDir = "/work/shared/reference/upstream-v1.6.3-crds"
+func upstreamCRDDirs(t *testing.T) []string {
+	return []string{
+		filepath.Join(repoRoot(t), "..", "shared", "reference", "upstream-v1.6.3-crds"),
+		"/work/shared/reference/upstream-v1.6.3-crds",
+	}
+}
 
-// upstreamCRDs loads the v1.6.3 CRDs from UPSTREAM_CRD_DIR or the default folder. The
-// comparison tests are skipped, loudly, only when that folder does not exist at all.
+// upstreamCRDs loads the v1.6.3 CRDs from UPSTREAM_CRD_DIR or the first folder that exists. The
+// comparison tests are skipped, loudly, only when none exists at all.
 func upstreamCRDs(t *testing.T) map[string]*apiextensionsv1.CustomResourceDefinition {
 	t.Helper()
 	dir := os.Getenv("UPSTREAM_CRD_DIR")
 	if dir == "" {
-		dir = defaultUpstreamCRDDir
+		for _, d := range upstreamCRDDirs(t) {
+			if _, err := os.Stat(d); err == nil {
+				dir = d
+				break
+			}
+		}
+	}
+	if dir == "" {
+		t.Skipf("the v1.6.3 CRDs are in none of %v; set UPSTREAM_CRD_DIR to compare against them", upstreamCRDDirs(t))
 	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		t.Skipf("the v1.6.3 CRDs are not at %s; set UPSTREAM_CRD_DIR to compare against them", dir)
