@@ -6,7 +6,9 @@
 // (package operator), so every test can count the API requests it makes and read what it asked
 // PD for from the simulator's call log. Each scenario gets its own namespace and its own
 // operator watching only that namespace, which lets the scenarios run in parallel without
-// seeing each other's writes.
+// seeing each other's writes. Each operator acts as the ServiceAccount of its namespace,
+// holding only the ClusterRole and Role generated into manifests/base, so a scenario fails with
+// the refused request when the generated RBAC misses a rule the operator needs.
 //
 // The tests need the control-plane binaries (make testbin) and are skipped with -short.
 package e2e

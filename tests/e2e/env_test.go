@@ -232,8 +232,9 @@ func newEnv(t *testing.T) *env {
 
 // startOperator runs the operator's manager in this process the way the tidb-operator binary
 // builds it (its flags' defaults, NAMESPACE, the cache restrictions, the registered
-// controllers), except that leader election and the metrics and probe listeners are off, and
-// every request it makes to the API server is counted.
+// controllers), except that leader election and the metrics and probe listeners are off, it
+// acts as the ServiceAccount of the scenario's namespace holding the generated RBAC, and every
+// request it makes to the API server is counted.
 func (e *env) startOperator(cl *cluster.Cluster) {
 	t := e.t
 	opts := options.New()
@@ -259,7 +260,11 @@ func (e *env) startOperator(cl *cluster.Cluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The operator acts as its ServiceAccount with the generated RBAC, not as the admin the
+	// kubeconfig names; its requests are counted and checked for refusals.
+	cfg = grantOperatorRBAC(t, cl, cfg, e.ns)
 	cfg.WrapTransport = e.api.wrap
+	recordOperator(t, cfg)
 	scheme, err := operator.NewScheme()
 	if err != nil {
 		t.Fatal(err)
