@@ -3,18 +3,15 @@ package pdapi
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tidbops/tidb-operator/pkg/podaddr"
 )
 
 // ClientPort is PD's client port, where its HTTP API and embedded etcd listen.
 const ClientPort = 2379
 
 // Scheme is "https" for clusters with TLS between components, "http" otherwise.
-func Scheme(tls bool) string {
-	if tls {
-		return "https"
-	}
-	return "http"
-}
+func Scheme(tls bool) string { return podaddr.Scheme(tls) }
 
 // ServiceURL is the base URL of the PD service of TidbCluster name in namespace:
 // "<scheme>://<name>-pd.<ns>:2379", or "<scheme>://<name>-pd.<ns>.svc.<domain>:2379" once a

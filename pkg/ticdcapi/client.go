@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
+	"github.com/tidbops/tidb-operator/pkg/podaddr"
 )
 
 // Port is the port the operator configures TiCDC to serve on (TiCDC's own default is 8300).
@@ -20,32 +21,11 @@ var (
 	ErrUnavailable = errors.New("TiCDC is not ready to serve this request")
 )
 
-// Pod identifies a TiCDC pod of a TidbCluster.
-type Pod struct {
-	Namespace string
-	// Cluster is the TidbCluster name.
-	Cluster string
-	// Name is the pod name, "<cluster>-ticdc-<ordinal>".
-	Name string
-	// ClusterDomain is spec.clusterDomain.
-	ClusterDomain string
-	// TLS is spec.tlsCluster.enabled.
-	TLS bool
-}
-
-// host is "<pod>.<cluster>-ticdc-peer.<ns>", the part every capture address of the pod contains.
-func (p Pod) host() string {
-	return fmt.Sprintf("%s.%s-ticdc-peer.%s", p.Name, p.Cluster, p.Namespace)
-}
+// Pod identifies a pod of the component; see package podaddr.
+type Pod = podaddr.Pod
 
 // URL is "<scheme>://<pod>.<cluster>-ticdc-peer.<ns>[.svc.<domain>]:8301".
-func URL(p Pod) string {
-	host := p.host()
-	if p.ClusterDomain != "" {
-		host += ".svc." + p.ClusterDomain
-	}
-	return fmt.Sprintf("%s://%s:%d", pdapi.Scheme(p.TLS), host, Port)
-}
+func URL(p Pod) string { return p.URL("ticdc", Port) }
 
 // AddressURL turns a capture address as TiCDC reports it ("host:port") into a base URL.
 func AddressURL(address string, tls bool) string {
@@ -70,7 +50,7 @@ type Capture struct {
 // pod's peer host name; the match stops at a label or port boundary so that "db" does not
 // match namespace "db2" and ordinal 1 does not match ordinal 10.
 func FindCapture(captures []Capture, pod Pod) *Capture {
-	host := pod.host()
+	host := pod.PeerHost("ticdc")
 	for i := range captures {
 		addr := captures[i].Address
 		if _, rest, ok := strings.Cut(addr, "://"); ok {

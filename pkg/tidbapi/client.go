@@ -2,37 +2,21 @@ package tidbapi
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
+	"github.com/tidbops/tidb-operator/pkg/podaddr"
 )
 
 // StatusPort is TiDB's status port.
 const StatusPort = 10080
 
-// Pod identifies a TiDB pod of a TidbCluster.
-type Pod struct {
-	Namespace string
-	// Cluster is the TidbCluster name.
-	Cluster string
-	// Name is the pod name, "<cluster>-tidb-<ordinal>".
-	Name string
-	// ClusterDomain is spec.clusterDomain.
-	ClusterDomain string
-	// TLS is spec.tlsCluster.enabled.
-	TLS bool
-}
+// Pod identifies a pod of the component; see package podaddr.
+type Pod = podaddr.Pod
 
 // StatusURL is "<scheme>://<pod>.<cluster>-tidb-peer.<ns>[.svc.<domain>]:10080".
-func StatusURL(p Pod) string {
-	host := fmt.Sprintf("%s.%s-tidb-peer.%s", p.Name, p.Cluster, p.Namespace)
-	if p.ClusterDomain != "" {
-		host += ".svc." + p.ClusterDomain
-	}
-	return fmt.Sprintf("%s://%s:%d", pdapi.Scheme(p.TLS), host, StatusPort)
-}
+func StatusURL(p Pod) string { return p.URL("tidb", StatusPort) }
 
 // Reader is what the operator reads from a TiDB pod.
 type Reader interface {

@@ -2,11 +2,11 @@ package tiflashapi
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
+	"github.com/tidbops/tidb-operator/pkg/podaddr"
 )
 
 // ProxyStatusPort is the status port of TiFlash's embedded TiKV proxy.
@@ -24,27 +24,11 @@ const (
 	StoreStatusTerminated StoreStatus = "Terminated"
 )
 
-// Pod identifies a TiFlash pod of a TidbCluster.
-type Pod struct {
-	Namespace string
-	// Cluster is the TidbCluster name.
-	Cluster string
-	// Name is the pod name, "<cluster>-tiflash-<ordinal>".
-	Name string
-	// ClusterDomain is spec.clusterDomain.
-	ClusterDomain string
-	// TLS is spec.tlsCluster.enabled.
-	TLS bool
-}
+// Pod identifies a pod of the component; see package podaddr.
+type Pod = podaddr.Pod
 
 // ProxyStatusURL is "<scheme>://<pod>.<cluster>-tiflash-peer.<ns>[.svc.<domain>]:20292".
-func ProxyStatusURL(p Pod) string {
-	host := fmt.Sprintf("%s.%s-tiflash-peer.%s", p.Name, p.Cluster, p.Namespace)
-	if p.ClusterDomain != "" {
-		host += ".svc." + p.ClusterDomain
-	}
-	return fmt.Sprintf("%s://%s:%d", pdapi.Scheme(p.TLS), host, ProxyStatusPort)
-}
+func ProxyStatusURL(p Pod) string { return p.URL("tiflash", ProxyStatusPort) }
 
 // Reader is what the operator reads from a TiFlash pod.
 type Reader interface {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
+	"github.com/tidbops/tidb-operator/pkg/podaddr"
 )
 
 // StatusPort is TiKV's status port, serving /metrics.
@@ -29,28 +30,12 @@ const (
 // the store is still starting. Callers must not read it as "zero leaders".
 var ErrNoLeaderMetric = errors.New(`metric tikv_raftstore_region_count{type="leader"} not found`)
 
-// Pod identifies a TiKV pod of a TidbCluster.
-type Pod struct {
-	Namespace string
-	// Cluster is the TidbCluster name.
-	Cluster string
-	// Name is the pod name, "<cluster>-tikv-<ordinal>".
-	Name string
-	// ClusterDomain is spec.clusterDomain.
-	ClusterDomain string
-	// TLS is spec.tlsCluster.enabled.
-	TLS bool
-}
+// Pod identifies a pod of the component; see package podaddr.
+type Pod = podaddr.Pod
 
 // StatusURL is the base URL of the pod's status port, reached through the headless peer
 // service: "<scheme>://<pod>.<cluster>-tikv-peer.<ns>[.svc.<domain>]:20180".
-func StatusURL(p Pod) string {
-	host := fmt.Sprintf("%s.%s-tikv-peer.%s", p.Name, p.Cluster, p.Namespace)
-	if p.ClusterDomain != "" {
-		host += ".svc." + p.ClusterDomain
-	}
-	return fmt.Sprintf("%s://%s:%d", pdapi.Scheme(p.TLS), host, StatusPort)
-}
+func StatusURL(p Pod) string { return p.URL("tikv", StatusPort) }
 
 // Reader is what the operator reads from a TiKV pod.
 type Reader interface {
