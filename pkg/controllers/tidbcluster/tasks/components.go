@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -164,16 +165,21 @@ func (s *State) pdScaleIn(ctx context.Context, live *appsv1.StatefulSet, ordinal
 }
 
 func hasPrefixDot(name, pod string) bool {
-	return len(name) > len(pod) && name[:len(pod)] == pod && name[len(pod)] == '.'
+	return strings.HasPrefix(name, pod+".")
+}
+
+// readyReplicas is the ready pod count of a component's StatefulSet, 0 before it exists.
+func (s *State) readyReplicas(component string) int32 {
+	if sts := s.StatefulSets[component]; sts != nil {
+		return sts.Status.ReadyReplicas
+	}
+	return 0
 }
 
 // WaitForPDAvailable stops the reconcile until a majority of PD members is healthy.
 func WaitForPDAvailable(s *State) task.Task {
 	return task.NameTaskFunc("WaitForPDAvailable", func(context.Context) task.Result {
-		var ready int32
-		if sts := s.StatefulSets[label.PDComponent]; sts != nil {
-			ready = sts.Status.ReadyReplicas
-		}
+		ready := s.readyReplicas(label.PDComponent)
 		if !PDAvailable(s.clusterWithStatus(), ready) {
 			return task.Wait(fmt.Sprintf("PD is not available yet (%d ready pods, %d members known)", ready, len(s.Status.PD.Members)))
 		}
@@ -311,10 +317,7 @@ func (s *State) scaleInStartedAt(ctx context.Context, namespace, podName string)
 // WaitForTiKVAvailable stops the reconcile until a TiKV store is Up and a TiKV pod is ready.
 func WaitForTiKVAvailable(s *State) task.Task {
 	return task.NameTaskFunc("WaitForTiKVAvailable", func(context.Context) task.Result {
-		var ready int32
-		if sts := s.StatefulSets[label.TiKVComponent]; sts != nil {
-			ready = sts.Status.ReadyReplicas
-		}
+		ready := s.readyReplicas(label.TiKVComponent)
 		if !TiKVAvailable(s.clusterWithStatus(), ready) {
 			return task.Wait(fmt.Sprintf("TiKV is not available yet (%d ready pods, %d stores known)", ready, len(s.Status.TiKV.Stores)))
 		}
