@@ -34,6 +34,12 @@ func (l *callLog) finish(c *simapi.Call, status int, fault string) {
 	c.Fault = fault
 }
 
+func (l *callLog) setFault(c *simapi.Call, fault string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c.Fault = fault
+}
+
 func (l *callLog) since(seq uint64) []simapi.Call {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -196,7 +196,7 @@ func (s *Server) serveSimulated(w http.ResponseWriter, r *http.Request, t Target
 	rec := &statusRecorder{ResponseWriter: w}
 	faultID := ""
 	if known {
-		faultID = s.serve(rec, r, t)
+		faultID = s.serve(rec, r, t, call)
 	} else if r.URL.IsAbs() {
 		http.Error(rec, fmt.Sprintf("dial tcp: lookup %s: no such host", hostOnly(r.Host)), http.StatusBadGateway)
 	} else {
@@ -207,9 +207,12 @@ func (s *Server) serveSimulated(w http.ResponseWriter, r *http.Request, t Target
 }
 
 // serve answers one simulated request and returns the ID of the fault that shaped the answer.
-func (s *Server) serve(w *statusRecorder, r *http.Request, t Target) string {
+// The fault is written into the call record before it acts: a client whose connection is reset
+// may ask for the call log before this goroutine finishes.
+func (s *Server) serve(w *statusRecorder, r *http.Request, t Target, call *simapi.Call) string {
 	d := s.faults.decide(t, r)
 	faultID := strings.Join(d.ids, ",")
+	s.calls.setFault(call, faultID)
 	if d.latency > 0 && !s.sleep(r.Context(), d.latency) {
 		return faultID
 	}
