@@ -64,6 +64,9 @@ const (
 	StoreStateDown      = "Down"
 	StoreStateOffline   = "Offline"
 	StoreStateTombstone = "Tombstone"
+	// StoreStateDisconnected: the store missed heartbeats for a short while (PD shows it
+	// before Down).
+	StoreStateDisconnected = "Disconnected"
 )
 
 // storeStateTombstone is the numeric metapb.StoreState of a tombstone, used as ?state=2.

@@ -63,6 +63,9 @@ const (
 	// ConditionScaleInBlocked on status.<component>.conditions is True while a requested
 	// scale-in is refused because it would be unsafe; the message says why and what to do.
 	ConditionScaleInBlocked = "ScaleInBlocked"
+	// ConditionUpgradeBlocked on status.<component>.conditions is True while a rolling upgrade
+	// holds back a pod restart because it cannot be done safely now; the message says why.
+	ConditionUpgradeBlocked = "UpgradeBlocked"
 )
 
 // Reasons of the component conditions.

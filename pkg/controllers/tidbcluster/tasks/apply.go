@@ -2,9 +2,12 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -24,6 +27,11 @@ func applyChild(ctx context.Context, s *State, obj client.Object) (client.Object
 	}
 	kind := kindName(s, obj)
 	live, outcome, err := common.Apply(ctx, s.Client, obj)
+	if apierrors.IsConflict(err) {
+		// The cache lagged behind a write (ours, or the StatefulSet controller's); nothing is
+		// wrong, the next round applies to the fresh object.
+		return nil, outcome, fmt.Errorf("%w: %w", errStale, err)
+	}
 	if err != nil {
 		s.event(corev1.EventTypeWarning, "FailedApply", "Apply", fmt.Sprintf("%s %s: %v", kind, obj.GetName(), err))
 		return nil, outcome, err
@@ -35,6 +43,18 @@ func applyChild(ctx context.Context, s *State, obj client.Object) (client.Object
 		s.event(corev1.EventTypeNormal, "SuccessfulUpdate", "Update", fmt.Sprintf("update %s %s successful", kind, obj.GetName()))
 	}
 	return live, outcome, nil
+}
+
+// errStale marks an apply that lost a race with another writer; steps turn it into a short
+// retry instead of a failure.
+var errStale = errors.New("stale object")
+
+// failOrRetry maps an apply error to the step's result.
+func failOrRetry(err error) task.Result {
+	if errors.Is(err, errStale) {
+		return task.Retry(time.Second, "the object changed meanwhile; applying again")
+	}
+	return task.Fail(err)
 }
 
 func kindName(s *State, obj client.Object) string {
@@ -63,7 +83,7 @@ func applyTask(s *State, name string, build func() ([]client.Object, error)) tas
 			}
 			_, outcome, err := applyChild(ctx, s, obj)
 			if err != nil {
-				return task.Fail(err)
+				return failOrRetry(err)
 			}
 			if outcome != common.Unchanged {
 				done = append(done, fmt.Sprintf("%s %s", outcome, obj.GetName()))

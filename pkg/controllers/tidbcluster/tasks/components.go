@@ -70,7 +70,7 @@ func configMapTask(s *State, name string, build func(*v1alpha1.TidbCluster) (*co
 		}
 		obj, outcome, err := applyChild(ctx, s, cm)
 		if err != nil {
-			return task.Fail(err)
+			return failOrRetry(err)
 		}
 		*into = obj.(*corev1.ConfigMap)
 		if outcome == common.Unchanged {
@@ -111,6 +111,7 @@ func PDStatefulSet(s *State) task.Task {
 			inStep:     1,
 			scaleIn:    s.pdScaleIn,
 			conditions: &s.Status.PD.Conditions,
+			upgrade:    s.pdUpgrade(),
 		})
 	})
 }
@@ -204,6 +205,7 @@ func TiKVStatefulSet(s *State) task.Task {
 			inStep:     Parallelism(tc.Spec.TiKV.ScalePolicy.ScaleInParallelism),
 			scaleIn:    s.tikvScaleIn,
 			conditions: &s.Status.TiKV.Conditions,
+			upgrade:    s.tikvUpgrade(tc.TiKVStsDesiredReplicas()),
 		})
 	})
 }
@@ -340,6 +342,7 @@ func TiDBStatefulSet(s *State) task.Task {
 			outStep:    Parallelism(tc.Spec.TiDB.ScalePolicy.ScaleOutParallelism),
 			inStep:     Parallelism(tc.Spec.TiDB.ScalePolicy.ScaleInParallelism),
 			conditions: &s.Status.TiDB.Conditions,
+			upgrade:    s.tidbUpgrade(),
 		})
 	})
 }

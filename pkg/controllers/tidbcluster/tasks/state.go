@@ -71,6 +71,10 @@ type State struct {
 	// removingStores counts stores this reconcile already asked PD to remove, so that the
 	// max-replicas check of the next one in the same round accounts for them.
 	removingStores int
+	// upgradeBlocked is set when the current component's upgrade step reported a safety hold.
+	upgradeBlocked bool
+	// skipped are the components suspended (or resuming) in this reconcile.
+	skipped map[string]bool
 }
 
 // NewState starts a reconcile of tc.

@@ -34,8 +34,11 @@ type statefulSetSpec struct {
 	outStep, inStep int32
 	// scaleIn prepares the removal of one ordinal; nil means pods can go at once.
 	scaleIn scaleInOne
-	// conditions is where a blocked scale-in is reported.
+	// conditions is where a blocked scale-in or upgrade is reported.
 	conditions *[]metav1.Condition
+	// upgrade rolls pods to a new template; nil lets the StatefulSet keep its partition at
+	// replicas (nothing rolls).
+	upgrade *upgradeSpec
 }
 
 // syncStatefulSet creates the StatefulSet or moves it towards the desired one: scale-out first
@@ -51,7 +54,7 @@ func syncStatefulSet(ctx context.Context, s *State, spec statefulSetSpec) task.R
 		}
 		obj, _, err := applyChild(ctx, s, desired)
 		if err != nil {
-			return task.Fail(err)
+			return failOrRetry(err)
 		}
 		s.StatefulSets[spec.component] = obj.(*appsv1.StatefulSet)
 		return task.Complete(fmt.Sprintf("created with %d replicas", spec.target))
@@ -118,9 +121,26 @@ func syncStatefulSet(ctx context.Context, s *State, spec statefulSetSpec) task.R
 	if err != nil {
 		return task.Fail(fmt.Errorf("build StatefulSet %s: %w", spec.name, err))
 	}
+	// Scaling comes first; the pods roll to a new template once the replica count is settled.
+	if spec.upgrade != nil && step.Direction == "" && replicas == spec.target {
+		s.upgradeBlocked = false
+		partition, r := s.rollingUpgrade(ctx, spec, live, desired)
+		if partition != nil {
+			setPartition(desired, *partition)
+		}
+		if !s.upgradeBlocked && spec.conditions != nil {
+			common.RemoveComponentCondition(spec.conditions, common.ConditionUpgradeBlocked)
+		}
+		if r.Status() == task.StatusFail {
+			return r
+		}
+		if result.Status() == task.StatusComplete && r.Status() != task.StatusComplete {
+			result = r
+		}
+	}
 	obj, outcome, err := applyChild(ctx, s, desired)
 	if err != nil {
-		return task.Fail(err)
+		return failOrRetry(err)
 	}
 	s.StatefulSets[spec.component] = obj.(*appsv1.StatefulSet)
 	if result.Status() == task.StatusComplete && outcome != common.Unchanged {
