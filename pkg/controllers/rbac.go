@@ -41,8 +41,8 @@ package controllers
 
 // Workloads of a cluster.
 
-// tidbcluster: PD, TiKV and TiDB run as StatefulSets it creates, scales and upgrades (partition).
-// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update
+// tidbcluster: PD, TiKV and TiDB run as StatefulSets it creates, scales and upgrades (partition), and deletes to suspend a component.
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update;delete
 // tidbcluster: the per-cluster discovery service is a Deployment.
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update
 // tidbcluster: client and headless peer Services of each component and of discovery.

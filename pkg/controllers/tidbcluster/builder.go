@@ -1,6 +1,7 @@
 package tidbcluster
 
 import (
+	"github.com/tidbops/tidb-operator/pkg/apis/label"
 	"github.com/tidbops/tidb-operator/pkg/controllers/tidbcluster/tasks"
 	"github.com/tidbops/tidb-operator/pkg/task"
 )
@@ -12,6 +13,10 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 	tc := s.Cluster
 	has := func(present bool) task.Condition { return func() bool { return present } }
 	notDeleting := func() bool { return !s.Deleting() }
+	// active: the component is in the spec and not suspended in this reconcile.
+	active := func(present bool, comp string) task.Condition {
+		return func() bool { return present && !s.Skipped(comp) }
+	}
 	return task.Runner{
 		Resync: r.Resync,
 		Tasks: []task.Task{
@@ -21,10 +26,12 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 			tasks.ObservePD(s),
 			// Paused: nothing changes but status.
 			task.IfBreak("Paused", s.Paused),
+			// suspendAction: StatefulSets deleted TiDB → TiKV → PD, and back when removed.
+			tasks.Suspend(s),
 			// The discovery service PD pods bootstrap and join through.
 			task.If("Discovery", has(tc.NeedsDiscovery()), tasks.Discovery(s)),
 			// PD: services, config, StatefulSet (scale-out, then scale-in one member at a time).
-			task.If("PD", has(tc.Spec.PD != nil),
+			task.If("PD", active(tc.Spec.PD != nil, label.PDComponent),
 				tasks.PDServices(s),
 				tasks.PDConfigMap(s),
 				tasks.PDStatefulSet(s),
@@ -32,13 +39,15 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 				tasks.WaitForPDAvailable(s),
 			),
 			// TiKV: peer service, config, StatefulSet (scale-in through PD store deletion).
-			task.If("TiKV", has(tc.Spec.TiKV != nil),
+			task.If("TiKV", active(tc.Spec.TiKV != nil, label.TiKVComponent),
+				// Again here: PD may be suspended while TiKV resumes.
+				tasks.WaitForPDAvailable(s),
 				tasks.TiKVServices(s),
 				tasks.TiKVConfigMap(s),
 				tasks.TiKVStatefulSet(s),
 			),
 			// TiDB starts once a TiKV store is Up.
-			task.If("TiDB", has(tc.Spec.TiDB != nil),
+			task.If("TiDB", active(tc.Spec.TiDB != nil, label.TiDBComponent),
 				tasks.WaitForTiKVAvailable(s),
 				tasks.TiDBServices(s),
 				tasks.TiDBConfigMap(s),

@@ -398,3 +398,33 @@ func (s *TiCDCSpec) GracefulShutdownTimeoutOrDefault() time.Duration {
 	}
 	return s.GracefulShutdownTimeout.Duration
 }
+
+// SuspendStatefulSet reports whether the component's StatefulSet should be deleted to suspend
+// it: the component's own suspendAction when set, else the cluster's (v1.6's rule). component
+// is "pd", "tikv" or "tidb"; other names and absent components report false.
+func (tc *TidbCluster) SuspendStatefulSet(component string) bool {
+	var own *SuspendAction
+	switch component {
+	case "pd":
+		if tc.Spec.PD == nil {
+			return false
+		}
+		own = tc.Spec.PD.SuspendAction
+	case "tikv":
+		if tc.Spec.TiKV == nil {
+			return false
+		}
+		own = tc.Spec.TiKV.SuspendAction
+	case "tidb":
+		if tc.Spec.TiDB == nil {
+			return false
+		}
+		own = tc.Spec.TiDB.SuspendAction
+	default:
+		return false
+	}
+	if own != nil {
+		return own.SuspendStatefulSet
+	}
+	return tc.Spec.SuspendAction != nil && tc.Spec.SuspendAction.SuspendStatefulSet
+}

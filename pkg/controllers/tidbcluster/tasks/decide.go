@@ -356,3 +356,56 @@ func DecidePhase(desired int32, sts StatefulSetFacts, blocked bool) v1alpha1.Mem
 		return v1alpha1.NormalPhase
 	}
 }
+
+// SuspendOrder is the order in which v1.6 suspends components: the ones that serve clients
+// first, PD (which everything else needs) last.
+var SuspendOrder = []string{"tidb", "tikv", "pd"}
+
+// SuspendInput is what the suspend decision looks at for one component.
+type SuspendInput struct {
+	// Want: the component's (or the cluster's) suspendAction asks to delete its StatefulSet.
+	Want bool
+	// Phase is the component's phase as last written.
+	Phase v1alpha1.MemberPhase
+	// EarlierSuspended: every component before this one in SuspendOrder is suspended (or absent).
+	EarlierSuspended bool
+	// StatefulSetExists: the component's StatefulSet is still there (possibly being deleted).
+	StatefulSetExists bool
+}
+
+// SuspendStep is what to do with a component about suspension in this reconcile.
+type SuspendStep int
+
+const (
+	// SuspendNone: not suspended, nothing to do; the component syncs normally.
+	SuspendNone SuspendStep = iota
+	// SuspendWait: suspension is asked for but must wait (the component is scaling or upgrading,
+	// or an earlier component is not suspended yet); the component syncs normally meanwhile.
+	SuspendWait
+	// SuspendDelete: phase Suspend; delete the StatefulSet (its PVCs stay) and skip the component.
+	SuspendDelete
+	// SuspendDone: the StatefulSet is gone; clear the component's status and skip it.
+	SuspendDone
+	// SuspendResume: the action was removed; phase Normal, and the StatefulSet comes back in
+	// the next round, like a fresh create.
+	SuspendResume
+)
+
+// DecideSuspend follows v1.6's suspender: only a Normal (or already suspended) component is
+// suspended, in SuspendOrder, and resuming skips one round.
+func DecideSuspend(in SuspendInput) SuspendStep {
+	switch {
+	case !in.Want && in.Phase == v1alpha1.SuspendPhase:
+		return SuspendResume
+	case !in.Want:
+		return SuspendNone
+	case in.Phase != v1alpha1.SuspendPhase && in.Phase != v1alpha1.NormalPhase && in.Phase != "":
+		return SuspendWait
+	case in.Phase != v1alpha1.SuspendPhase && !in.EarlierSuspended:
+		return SuspendWait
+	case in.StatefulSetExists:
+		return SuspendDelete
+	default:
+		return SuspendDone
+	}
+}

@@ -319,3 +319,33 @@ func TestDecidePhase(t *testing.T) {
 		})
 	}
 }
+
+func TestDecideSuspend(t *testing.T) {
+	const (
+		normal  = v1alpha1.NormalPhase
+		suspend = v1alpha1.SuspendPhase
+		upgrade = v1alpha1.UpgradePhase
+		scale   = v1alpha1.ScalePhase
+	)
+	cases := []struct {
+		name string
+		in   SuspendInput
+		want SuspendStep
+	}{
+		{"not asked", SuspendInput{Phase: normal, EarlierSuspended: true, StatefulSetExists: true}, SuspendNone},
+		{"asked, first in order", SuspendInput{Want: true, Phase: normal, EarlierSuspended: true, StatefulSetExists: true}, SuspendDelete},
+		{"asked before the first status", SuspendInput{Want: true, EarlierSuspended: true, StatefulSetExists: true}, SuspendDelete},
+		{"asked while upgrading", SuspendInput{Want: true, Phase: upgrade, EarlierSuspended: true, StatefulSetExists: true}, SuspendWait},
+		{"asked while scaling", SuspendInput{Want: true, Phase: scale, EarlierSuspended: true, StatefulSetExists: true}, SuspendWait},
+		{"waits for an earlier component", SuspendInput{Want: true, Phase: normal, StatefulSetExists: true}, SuspendWait},
+		{"keeps deleting once begun", SuspendInput{Want: true, Phase: suspend, StatefulSetExists: true}, SuspendDelete},
+		{"gone", SuspendInput{Want: true, Phase: suspend, EarlierSuspended: true}, SuspendDone},
+		{"gone, even if an earlier one resumed", SuspendInput{Want: true, Phase: suspend}, SuspendDone},
+		{"resume", SuspendInput{Phase: suspend}, SuspendResume},
+	}
+	for _, c := range cases {
+		if got := DecideSuspend(c.in); got != c.want {
+			t.Errorf("%s: got %d, want %d", c.name, got, c.want)
+		}
+	}
+}

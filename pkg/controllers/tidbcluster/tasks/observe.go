@@ -28,6 +28,10 @@ func ObservePD(s *State) task.Task {
 		if !tc.HasPDSource() {
 			return task.Complete("no PD to ask")
 		}
+		if suspended(tc, "pd") {
+			// Its pods are gone on purpose; asking would only report it unreachable.
+			return task.Complete("PD is suspended")
+		}
 		if s.PD == nil {
 			c, err := s.Deps.PD.ForCluster(ctx, pdapi.TargetFor(tc))
 			if err != nil {
@@ -57,7 +61,7 @@ func ObservePD(s *State) task.Task {
 		if tc.HasLocalPD() {
 			applyPDMembers(tc, s.Status, view.PDView)
 		}
-		if tc.Spec.TiKV != nil {
+		if tc.Spec.TiKV != nil && !suspended(tc, "tikv") {
 			applyStores(tc, s.Status, view.PDView)
 		}
 		return task.Complete("")

@@ -41,18 +41,28 @@ func ComputeStatus(s *State) task.Task {
 		}
 
 		pdSts, tikvSts, tidbSts := s.StatefulSets[label.PDComponent], s.StatefulSets[label.TiKVComponent], s.StatefulSets[label.TiDBComponent]
+		// A suspended component keeps the Suspend phase the Suspend step gave it.
+		keep := func(comp string, phase v1alpha1.MemberPhase) bool {
+			return s.Skipped(comp) && phase == v1alpha1.SuspendPhase
+		}
 		if tc.Spec.PD != nil {
 			st.PD.StatefulSet, st.PD.Image = stsStatus(pdSts, label.PDComponent)
-			st.PD.Phase = DecidePhase(tc.PDStsDesiredReplicas(), stsFacts(pdSts), false)
+			if !keep(label.PDComponent, st.PD.Phase) {
+				st.PD.Phase = DecidePhase(tc.PDStsDesiredReplicas(), stsFacts(pdSts), false)
+			}
 		}
 		if tc.Spec.TiKV != nil {
 			st.TiKV.StatefulSet, st.TiKV.Image = stsStatus(tikvSts, label.TiKVComponent)
-			st.TiKV.Phase = DecidePhase(tc.TiKVStsDesiredReplicas(), stsFacts(tikvSts), st.PD.Phase.IsUpgradingOrScaling())
+			if !keep(label.TiKVComponent, st.TiKV.Phase) {
+				st.TiKV.Phase = DecidePhase(tc.TiKVStsDesiredReplicas(), stsFacts(tikvSts), st.PD.Phase.IsUpgradingOrScaling())
+			}
 		}
 		if tc.Spec.TiDB != nil {
 			st.TiDB.StatefulSet, st.TiDB.Image = stsStatus(tidbSts, label.TiDBComponent)
 			blocked := st.PD.Phase.IsUpgradingOrScaling() || st.TiKV.Phase.IsUpgradingOrScaling()
-			st.TiDB.Phase = DecidePhase(tc.TiDBStsDesiredReplicas(), stsFacts(tidbSts), blocked)
+			if !keep(label.TiDBComponent, st.TiDB.Phase) {
+				st.TiDB.Phase = DecidePhase(tc.TiDBStsDesiredReplicas(), stsFacts(tidbSts), blocked)
+			}
 			if err := s.refreshTiDBMembers(ctx, tidbSts); err != nil {
 				return task.Fail(err)
 			}
