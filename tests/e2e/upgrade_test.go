@@ -18,7 +18,9 @@ import (
 
 	"github.com/tidbops/tidb-operator/pkg/apis/label"
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
+	"github.com/tidbops/tidb-operator/pkg/controllers/common"
 	"github.com/tidbops/tidb-operator/tests/cluster"
+	"github.com/tidbops/tidb-operator/tests/sim/simapi"
 )
 
 // upgradeTimeout bounds a rolling upgrade of the basic cluster (8 pods, one at a time).
@@ -268,4 +270,79 @@ func podReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// While PD cannot be read, a TiKV upgrade restarts no pod: whether the other stores are Up and
+// where the leaders are is unknown. A condition says why; once PD answers, the upgrade runs.
+func TestTiKVUpgradeWaitsWhilePDIsUnreachable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.create(basicCluster(t, 1, 3, 1))
+	e.waitReady(tcName, readyTimeout)
+	w := e.watchPods(cluster.Shared(t))
+
+	ctx := t.Context()
+	fault, err := e.sim.AddFault(ctx, simapi.Fault{Kind: simapi.FaultUnreachable, Namespace: e.ns, Cluster: tcName, Component: simapi.ComponentPD})
+	if err != nil {
+		t.Fatalf("make PD unreachable: %v", err)
+	}
+	t.Cleanup(func() { _ = e.sim.RemoveFault(context.Background(), fault.ID) })
+	e.eventually("status says PD cannot be reached", changeTimeout, func(ctx context.Context) error {
+		tc, err := e.get(ctx, tcName)
+		if err != nil {
+			return err
+		}
+		if c := componentCondition(tc.Status.PD.Conditions, common.ConditionPDReachable); c == nil || c.Status != metav1.ConditionFalse {
+			return fmt.Errorf("PD conditions %+v", tc.Status.PD.Conditions)
+		}
+		return nil
+	})
+
+	const newVersion = "v8.5.1"
+	e.mustUpdate(tcName, func(tc *v1alpha1.TidbCluster) { v := newVersion; tc.Spec.TiKV.Version = &v })
+	e.eventually("a condition explains why the TiKV upgrade waits", changeTimeout, func(ctx context.Context) error {
+		tc, err := e.get(ctx, tcName)
+		if err != nil {
+			return err
+		}
+		c := componentCondition(tc.Status.TiKV.Conditions, common.ConditionUpgradeBlocked)
+		if c == nil || c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "PD can be reached") {
+			return fmt.Errorf("TiKV conditions %+v", tc.Status.TiKV.Conditions)
+		}
+		if tc.Status.TiKV.Phase != v1alpha1.UpgradePhase {
+			return fmt.Errorf("TiKV phase %s, want Upgrade", tc.Status.TiKV.Phase)
+		}
+		return nil
+	})
+	e.waitEvent(tcName, corev1.EventTypeWarning, "TiKV upgrade waits until PD can be reached")
+	e.consistently("no TiKV pod restarted while PD is unreachable", 2*resync, func(ctx context.Context) error {
+		if got := w.deletedOrder(); len(got) > 0 {
+			return fmt.Errorf("pods restarted: %v", got)
+		}
+		return nil
+	})
+
+	if err := e.sim.RemoveFault(ctx, fault.ID); err != nil {
+		t.Fatalf("let PD answer again: %v", err)
+	}
+	e.eventually("TiKV on "+newVersion+" and Ready", upgradeTimeout, func(ctx context.Context) error {
+		tc, err := e.get(ctx, tcName)
+		if err != nil {
+			return err
+		}
+		if !strings.HasSuffix(tc.Status.TiKV.Image, ":"+newVersion) {
+			return fmt.Errorf("TiKV image %q", tc.Status.TiKV.Image)
+		}
+		if c := componentCondition(tc.Status.TiKV.Conditions, common.ConditionUpgradeBlocked); c != nil {
+			return fmt.Errorf("still %s: %s", c.Type, c.Message)
+		}
+		return isReady(tc)
+	})
+	w.stop()
+	if got, want := w.deletedOrder(), []string{tikvSet + "-2", tikvSet + "-1", tikvSet + "-0"}; !slices.Equal(got, want) {
+		t.Errorf("pods restarted in the order %v, want %v", got, want)
+	}
+	if n := w.maxDown()["tikv"]; n > 1 {
+		t.Errorf("%d TiKV pods were unavailable at once", n)
+	}
 }
