@@ -29,6 +29,7 @@ func Controllers() []Controller {
 				DiscoveryImage:          o.DiscoveryImage,
 				Resync:                  o.ResyncDuration,
 				MaxConcurrentReconciles: o.Workers,
+				ReadNodes:               o.ClusterScoped || o.ClusterPermissionNode,
 			})
 		}},
 	}

@@ -242,6 +242,8 @@ func (e *env) startOperator(cl *cluster.Cluster) {
 	opts.ResyncDuration = resync
 	// v1.6's default is cluster scoped; each scenario's operator must see its namespace only.
 	opts.ClusterScoped = false
+	// As the manifests (and v1.6's chart) run it: allowed to read Nodes for store labels.
+	opts.ClusterPermissionNode = true
 	opts.MetricsBindAddress = "0"
 	opts.HealthProbeBindAddress = "0"
 	if err := opts.Validate(); err != nil {

@@ -21,6 +21,7 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 		Resync: r.Resync,
 		Tasks: []task.Task{
 			// A cluster being deleted: its children go with it through owner references.
+			task.If("ForgetCluster", s.Deleting, tasks.ForgetCluster(s)),
 			task.IfBreak("Deleting", s.Deleting),
 			// Ask PD for members, leader and stores; failures mark status stale, nothing more.
 			tasks.ObservePD(s),
@@ -44,6 +45,8 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 				tasks.WaitForPDAvailable(s),
 				tasks.TiKVServices(s),
 				tasks.TiKVConfigMap(s),
+				// Node topology into store labels; never blocks what follows.
+				tasks.TiKVStoreLabels(s),
 				tasks.TiKVStatefulSet(s),
 			),
 			// TiDB starts once a TiKV store is Up.

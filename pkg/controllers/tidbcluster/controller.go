@@ -39,6 +39,10 @@ type Reconciler struct {
 	Resync time.Duration
 }
 
+// locationLabelsTTL is how long PD's replication.location-labels are reused before PD is asked
+// again; they change rarely, and a changed value takes effect within this delay.
+const locationLabelsTTL = time.Minute
+
 // Options configure SetupWithManager.
 type Options struct {
 	// DiscoveryImage runs the discovery Deployment of each cluster.
@@ -50,6 +54,9 @@ type Options struct {
 	PD *pdapi.Factory
 	// MaxConcurrentReconciles; zero keeps the manager's default.
 	MaxConcurrentReconciles int
+	// ReadNodes: the operator may read Nodes (cluster scoped, or -cluster-permission-node), so
+	// it copies node topology into TiKV store labels.
+	ReadNodes bool
 }
 
 // SetupWithManager registers the controller: it reconciles a TidbCluster when the cluster
@@ -69,6 +76,8 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 			Recorder:       mgr.GetEventRecorder(RecorderName),
 			PD:             o.PD,
 			DiscoveryImage: o.DiscoveryImage,
+			ReadNodes:      o.ReadNodes,
+			LocationLabels: &tasks.LocationLabelCache{TTL: locationLabelsTTL},
 		},
 		Resync: o.Resync,
 	}

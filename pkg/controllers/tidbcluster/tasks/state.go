@@ -28,6 +28,10 @@ type Deps struct {
 	DiscoveryImage string
 	// Requeue is the delay of a Retry while a multi-step action (scale-in) is in progress.
 	Requeue time.Duration
+	// ReadNodes: Nodes may be read (for TiKV store labels).
+	ReadNodes bool
+	// LocationLabels caches PD's replication.location-labels per cluster; nil asks every time.
+	LocationLabels *LocationLabelCache
 }
 
 // PDView is what PD answered in this reconcile.

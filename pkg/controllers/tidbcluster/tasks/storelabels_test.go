@@ -1,0 +1,56 @@
+package tasks
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/tidbops/tidb-operator/pkg/pdapi"
+)
+
+func TestStoreLabelsFromNode(t *testing.T) {
+	node := map[string]string{
+		"kubernetes.io/hostname":        "node-1",
+		"topology.kubernetes.io/zone":   "zone-a",
+		"topology.kubernetes.io/region": "r1",
+		"rack":                          "rack-7",
+	}
+	cases := []struct {
+		name string
+		keys []string
+		node map[string]string
+		want map[string]string
+	}{
+		{"customary keys map to Kubernetes labels", []string{"region", "zone", "host"}, node,
+			map[string]string{"region": "r1", "zone": "zone-a", "host": "node-1"}},
+		{"exact names win", []string{"zone", "rack"}, map[string]string{"zone": "z", "topology.kubernetes.io/zone": "zone-a", "rack": "r"},
+			map[string]string{"zone": "z", "rack": "r"}},
+		{"beta zone label as a fallback", []string{"zone"}, map[string]string{"failure-domain.beta.kubernetes.io/zone": "old"},
+			map[string]string{"zone": "old"}},
+		{"missing keys are left out", []string{"zone", "dc"}, node, map[string]string{"zone": "zone-a"}},
+		{"no keys", nil, node, map[string]string{}},
+	}
+	for _, c := range cases {
+		if got := StoreLabelsFromNode(c.keys, c.node); !maps.Equal(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestStoreLabelsMatch(t *testing.T) {
+	have := []pdapi.StoreLabel{{Key: "zone", Value: "a"}, {Key: "host", Value: "n1"}, {Key: "engine", Value: "x"}}
+	cases := []struct {
+		want map[string]string
+		ok   bool
+	}{
+		{map[string]string{"zone": "a", "host": "n1"}, true},
+		{map[string]string{"zone": "a"}, true},
+		{map[string]string{"zone": "b"}, false},
+		{map[string]string{"rack": "r"}, false},
+		{map[string]string{}, true},
+	}
+	for _, c := range cases {
+		if got := StoreLabelsMatch(c.want, have); got != c.ok {
+			t.Errorf("%v: got %v", c.want, got)
+		}
+	}
+}
