@@ -61,6 +61,9 @@ func TestBasicClusterBecomesReadyInLineWithPDAndThenMakesNoWrites(t *testing.T) 
 	if n := len(tc.Status.TiDB.Members); n != 2 {
 		t.Errorf("status lists %d TiDB members, want 2", n)
 	}
+	if len(tc.Status.PD.UnjoinedMembers) != 0 {
+		t.Errorf("status lists unjoined PD pods %v in a Ready cluster", sortedKeys(tc.Status.PD.UnjoinedMembers))
+	}
 	if !tc.Status.PD.Synced || !tc.Status.TiKV.Synced {
 		t.Errorf("status not marked synced: pd %v, tikv %v", tc.Status.PD.Synced, tc.Status.TiKV.Synced)
 	}

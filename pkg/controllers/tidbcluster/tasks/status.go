@@ -50,6 +50,9 @@ func ComputeStatus(s *State) task.Task {
 			if !keep(label.PDComponent, st.PD.Phase) {
 				st.PD.Phase = DecidePhase(tc.PDStsDesiredReplicas(), stsFacts(pdSts), false)
 			}
+			if err := s.refreshUnjoinedPD(ctx, pdSts); err != nil {
+				return task.Fail(err)
+			}
 		}
 		if tc.Spec.TiKV != nil {
 			st.TiKV.StatefulSet, st.TiKV.Image = stsStatus(tikvSts, label.TiKVComponent)

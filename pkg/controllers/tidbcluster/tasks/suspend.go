@@ -85,7 +85,7 @@ func (s *State) componentStatus(comp string) componentState {
 	switch comp {
 	case "pd":
 		return componentState{phase: &st.PD.Phase, clear: func() {
-			st.PD.StatefulSet, st.PD.Synced, st.PD.Members, st.PD.Leader = nil, false, nil, nil
+			st.PD.StatefulSet, st.PD.Synced, st.PD.Members, st.PD.Leader, st.PD.UnjoinedMembers = nil, false, nil, nil, nil
 		}}
 	case "tikv":
 		return componentState{phase: &st.TiKV.Phase, clear: func() {
