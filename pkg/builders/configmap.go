@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"path"
 	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/label"
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
+	"github.com/tidbops/tidb-operator/pkg/imagever"
 	"github.com/tidbops/tidb-operator/pkg/tomlconfig"
 )
 
@@ -102,26 +102,10 @@ func skipTLSWhenConnectTiDB(tc *v1alpha1.TidbCluster) bool {
 	return ok
 }
 
-// versionAtLeast4 reports whether an image tag is 4.0 or later; tags that are not versions
-// (latest, nightly) count as recent.
-func versionAtLeast4(image string) bool {
-	i := strings.LastIndex(image, ":")
-	if i < 0 || strings.Contains(image[i:], "/") {
-		return true
-	}
-	tag := strings.TrimPrefix(image[i+1:], "v")
-	major, _, _ := strings.Cut(tag, ".")
-	n, err := strconv.Atoi(major)
-	if err != nil {
-		return true
-	}
-	return n >= 4
-}
-
 // pdDashboardUsesTiDBClientTLS says whether PD's dashboard connects to TiDB with a client
 // certificate (TiDB serves MySQL over TLS, the cluster did not opt out, and PD has a dashboard).
 func pdDashboardUsesTiDBClientTLS(tc *v1alpha1.TidbCluster) bool {
-	return tc.IsTiDBTLSClientEnabled() && !skipTLSWhenConnectTiDB(tc) && versionAtLeast4(tc.PDImage())
+	return tc.IsTiDBTLSClientEnabled() && !skipTLSWhenConnectTiDB(tc) && imagever.AtLeast(tc.PDImage(), 4, 0)
 }
 
 // PDConfigMap is PD's ConfigMap: pd.toml rendered from spec.pd.config with the certificate paths

@@ -3,14 +3,13 @@ package builders
 import (
 	"fmt"
 	"path"
-	"strconv"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/label"
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
+	"github.com/tidbops/tidb-operator/pkg/imagever"
 )
 
 const (
@@ -174,11 +173,5 @@ func tikvLogMount(kv *v1alpha1.TiKVSpec, name string, data corev1.VolumeMount, s
 // tikvBefore5 reports whether the TiKV image is older than 5.0, which kept its engine logs at
 // db/LOG and raft/LOG. Tags that are not versions count as recent.
 func tikvBefore5(image string) bool {
-	i := strings.LastIndex(image, ":")
-	if i < 0 || strings.Contains(image[i:], "/") {
-		return false
-	}
-	major, _, _ := strings.Cut(strings.TrimPrefix(image[i+1:], "v"), ".")
-	n, err := strconv.Atoi(major)
-	return err == nil && n < 5
+	return !imagever.AtLeast(image, 5, 0)
 }

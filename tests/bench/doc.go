@@ -1,6 +1,6 @@
 // Package bench holds the operator's benchmarks that need a real control plane: how long a
 // TidbCluster takes from apply to Ready on the simulated cluster and how many API requests the
-// operator spends on it, and how much memory the operator's informer cache takes when the
+// operator spends on it, the same for a rolling upgrade of every component, and how much memory the operator's informer cache takes when the
 // cluster runs many pods the operator does not manage.
 //
 // The benchmarks measure one run each (run them with -benchtime=1x) and report their figures

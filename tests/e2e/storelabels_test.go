@@ -12,8 +12,9 @@ import (
 )
 
 // With replication.location-labels set in PD's config, every TiKV store carries the zone and
-// host of the node its pod runs on, as PD needs to keep a Region's replicas apart.
-func TestStoresCarryTheirNodesTopology(t *testing.T) {
+// host of the node its pod runs on, as PD needs to keep a Region's replicas apart, and every TiDB
+// server the same labels (it prefers replicas in its own zone).
+func TestStoresAndTiDBServersCarryTheirNodesTopology(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	tc := basicCluster(t, 1, 3, 1)
@@ -48,4 +49,37 @@ func TestStoresCarryTheirNodesTopology(t *testing.T) {
 		return nil
 	})
 	e.waitEvent(tcName, corev1.EventTypeNormal, "with its node's topology")
+
+	e.eventually("TiDB servers labelled with their nodes' zone and host", changeTimeout, func(ctx context.Context) error {
+		st, err := e.sim.Cluster(ctx, e.ns, tcName)
+		if err != nil {
+			return err
+		}
+		if len(st.TiDB) != 1 {
+			return fmt.Errorf("%d TiDB servers", len(st.TiDB))
+		}
+		for _, srv := range st.TiDB {
+			zone, host, err := e.nodeOf(ctx, srv.Pod)
+			if err != nil {
+				return err
+			}
+			if srv.Labels["zone"] != zone || srv.Labels["host"] != host {
+				return fmt.Errorf("TiDB %s has labels %v, want zone %s host %s", srv.Pod, srv.Labels, zone, host)
+			}
+		}
+		return nil
+	})
+}
+
+// nodeOf returns the zone and name of the node a pod runs on.
+func (e *env) nodeOf(ctx context.Context, podName string) (zone, host string, err error) {
+	pod := &corev1.Pod{}
+	if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: podName}, pod); err != nil {
+		return "", "", err
+	}
+	node := &corev1.Node{}
+	if err := e.c.Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, node); err != nil {
+		return "", "", err
+	}
+	return node.Labels[corev1.LabelTopologyZone], node.Name, nil
 }

@@ -54,6 +54,8 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 				tasks.WaitForTiKVAvailable(s),
 				tasks.TiDBServices(s),
 				tasks.TiDBConfigMap(s),
+				// Node topology into TiDB server labels; never blocks what follows.
+				tasks.TiDBServerLabels(s),
 				tasks.TiDBStatefulSet(s),
 			),
 		},

@@ -78,6 +78,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 			DiscoveryImage: o.DiscoveryImage,
 			ReadNodes:      o.ReadNodes,
 			LocationLabels: &tasks.LocationLabelCache{TTL: locationLabelsTTL},
+			SentLabels:     &tasks.SentLabels{},
 		},
 		Resync: o.Resync,
 	}

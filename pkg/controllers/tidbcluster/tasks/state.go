@@ -32,6 +32,8 @@ type Deps struct {
 	ReadNodes bool
 	// LocationLabels caches PD's replication.location-labels per cluster; nil asks every time.
 	LocationLabels *LocationLabelCache
+	// SentLabels remembers the labels sent to each TiDB server; nil sends them every time.
+	SentLabels *SentLabels
 }
 
 // PDView is what PD answered in this reconcile.

@@ -112,15 +112,30 @@ func TiKVStoreLabels(s *State) task.Task {
 }
 
 // nodeLabelsOfPod returns the labels of the node a pod runs on; nil when the pod or its node
-// is not there (yet). Nodes are read as metadata only, so the cache holds no node status.
+// is not there (yet).
 func (s *State) nodeLabelsOfPod(ctx context.Context, podName string) (map[string]string, error) {
+	pod, err := s.podByName(ctx, podName)
+	if err != nil || pod == nil {
+		return nil, err
+	}
+	return s.nodeLabels(ctx, pod)
+}
+
+// podByName reads a pod of the cluster's namespace from the cache; nil when there is none.
+func (s *State) podByName(ctx context.Context, name string) (*corev1.Pod, error) {
 	pod := &corev1.Pod{}
-	if err := s.Client.Get(ctx, client.ObjectKey{Namespace: s.Cluster.Namespace, Name: podName}, pod); err != nil {
+	if err := s.Client.Get(ctx, client.ObjectKey{Namespace: s.Cluster.Namespace, Name: name}, pod); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("get pod %s: %w", podName, err)
+		return nil, fmt.Errorf("get pod %s: %w", name, err)
 	}
+	return pod, nil
+}
+
+// nodeLabels returns the labels of the pod's node; nil before it is scheduled or when the node
+// is gone. Nodes are read as metadata only, so the cache holds no node status.
+func (s *State) nodeLabels(ctx context.Context, pod *corev1.Pod) (map[string]string, error) {
 	if pod.Spec.NodeName == "" {
 		return nil, nil
 	}
@@ -179,6 +194,7 @@ func (c *LocationLabelCache) get(ctx context.Context, uid types.UID, pd pdapi.Cl
 func ForgetCluster(s *State) task.Task {
 	return task.NameTaskFunc("ForgetCluster", func(context.Context) task.Result {
 		s.LocationLabels.forget(s.Cluster.UID)
+		s.SentLabels.forget(s.Cluster.UID)
 		return task.Complete("")
 	})
 }

@@ -4,6 +4,9 @@ import (
 	"maps"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
 )
 
@@ -52,5 +55,37 @@ func TestStoreLabelsMatch(t *testing.T) {
 		if got := StoreLabelsMatch(c.want, have); got != c.ok {
 			t.Errorf("%v: got %v", c.want, got)
 		}
+	}
+}
+
+func TestServerLabelsKeyChangesWithWhatTiDBForgets(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{UID: "u1"}, Status: corev1.PodStatus{
+		ContainerStatuses: []corev1.ContainerStatus{{Name: "tidb", RestartCount: 0}, {Name: "slowlog", RestartCount: 5}}}}
+	labels := map[string]string{"zone": "a", "host": "n1"}
+	base := serverLabelsKey(pod, labels)
+	if again := serverLabelsKey(pod, map[string]string{"host": "n1", "zone": "a"}); again != base {
+		t.Fatalf("same labels, different key: %q vs %q", again, base)
+	}
+	restarted := pod.DeepCopy()
+	restarted.Status.ContainerStatuses[0].RestartCount = 1
+	replaced := pod.DeepCopy()
+	replaced.UID = "u2"
+	for name, k := range map[string]string{
+		"TiDB container restarted": serverLabelsKey(restarted, labels),
+		"pod replaced":             serverLabelsKey(replaced, labels),
+		"labels changed":           serverLabelsKey(pod, map[string]string{"zone": "b", "host": "n1"}),
+	} {
+		if k == base {
+			t.Errorf("%s: key unchanged", name)
+		}
+	}
+	sent := &SentLabels{}
+	sent.put("c1", "basic-tidb-0", base)
+	if !sent.has("c1", "basic-tidb-0", base) || sent.has("c2", "basic-tidb-0", base) {
+		t.Fatal("SentLabels lookup")
+	}
+	sent.forget("c1")
+	if sent.has("c1", "basic-tidb-0", base) {
+		t.Fatal("forgotten cluster still remembered")
 	}
 }

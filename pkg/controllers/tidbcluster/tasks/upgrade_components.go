@@ -15,7 +15,6 @@ import (
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
 	"github.com/tidbops/tidb-operator/pkg/podaddr"
 	"github.com/tidbops/tidb-operator/pkg/task"
-	"github.com/tidbops/tidb-operator/pkg/tidbapi"
 	"github.com/tidbops/tidb-operator/pkg/tikvapi"
 )
 
@@ -300,15 +299,13 @@ func (s *State) tikvLeaderCount(ctx context.Context, podName string) (int, error
 
 // tidbUpgrade rolls TiDB servers: the next pod restarts once the upgraded one answers /status.
 func (s *State) tidbUpgrade() *upgradeSpec {
-	tc := s.Cluster
 	return &upgradeSpec{
 		healthy: func(ctx context.Context, _ int32, pod *corev1.Pod) (bool, string, error) {
-			hc, err := s.Deps.PD.HTTPClient(ctx, tc.Namespace, tc.Name, tc.IsTLSClusterEnabled())
+			c, err := s.tidbHTTP(ctx, pod.Name)
 			if err != nil {
-				return false, "", fmt.Errorf("TiDB HTTP client: %w", err)
+				return false, "", err
 			}
-			url := tidbapi.StatusURL(podaddr.Pod{Namespace: tc.Namespace, Cluster: tc.Name, Name: pod.Name, ClusterDomain: tc.Spec.ClusterDomain, TLS: tc.IsTLSClusterEnabled()})
-			if err := tidbapi.New(url, hc).Health(ctx); err != nil {
+			if err := c.Health(ctx); err != nil {
 				return false, fmt.Sprintf("TiDB status: %v", err), nil
 			}
 			return true, "", nil
