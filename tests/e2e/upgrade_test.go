@@ -346,3 +346,73 @@ func TestTiKVUpgradeWaitsWhilePDIsUnreachable(t *testing.T) {
 		t.Errorf("%d TiKV pods were unavailable at once", n)
 	}
 }
+
+// An upgrade given up while a store's leaders are being evicted (the version goes back) leaves
+// nothing behind: the store's evict-leader scheduler is removed, so it leads Regions again, and
+// no pod restarted.
+func TestAbandonedTiKVUpgradeEndsItsLeaderEviction(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.create(basicCluster(t, 1, 3, 1))
+	e.waitReady(tcName, readyTimeout)
+	w := e.watchPods(cluster.Shared(t))
+	ctx := t.Context()
+
+	// The last store's leaders never leave, so the upgrade stays at its first eviction.
+	store := e.simStore(tikvSet + "-2")
+	stuck := true
+	if err := e.sim.PatchStore(ctx, e.ns, tcName, store.ID, simapi.StorePatch{EvictionStuck: &stuck}); err != nil {
+		t.Fatal(err)
+	}
+	scheduler := "evict-leader-scheduler-" + strconv.FormatUint(store.ID, 10)
+	e.mustUpdate(tcName, func(tc *v1alpha1.TidbCluster) { v := "v8.5.1"; tc.Spec.TiKV.Version = &v })
+	e.eventually("leader eviction begun on "+tikvSet+"-2", changeTimeout, func(ctx context.Context) error {
+		pod := &corev1.Pod{}
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: tikvSet + "-2"}, pod); err != nil {
+			return err
+		}
+		if _, ok := pod.Annotations[label.EvictLeaderBeginTimeAnnKey]; !ok {
+			return fmt.Errorf("no %s annotation yet", label.EvictLeaderBeginTimeAnnKey)
+		}
+		st, err := e.sim.Cluster(ctx, e.ns, tcName)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(st.Schedulers, scheduler) {
+			return fmt.Errorf("schedulers %v", st.Schedulers)
+		}
+		return nil
+	})
+
+	e.mustUpdate(tcName, func(tc *v1alpha1.TidbCluster) { tc.Spec.TiKV.Version = nil })
+	e.eventually("the eviction ended and the annotation removed", changeTimeout, func(ctx context.Context) error {
+		st, err := e.sim.Cluster(ctx, e.ns, tcName)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(st.Schedulers, scheduler) {
+			return fmt.Errorf("%s still runs", scheduler)
+		}
+		pod := &corev1.Pod{}
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: tikvSet + "-2"}, pod); err != nil {
+			return err
+		}
+		if v, ok := pod.Annotations[label.EvictLeaderBeginTimeAnnKey]; ok {
+			return fmt.Errorf("annotation %s=%s still on the pod", label.EvictLeaderBeginTimeAnnKey, v)
+		}
+		tc, err := e.get(ctx, tcName)
+		if err != nil {
+			return err
+		}
+		for id, s := range tc.Status.TiKV.Stores {
+			if s.LeaderCountBeforeUpgrade != nil {
+				return fmt.Errorf("store %s still records leaderCountBeforeUpgrade %d", id, *s.LeaderCountBeforeUpgrade)
+			}
+		}
+		return isReady(tc)
+	})
+	w.stop()
+	if got := w.deletedOrder(); len(got) > 0 {
+		t.Errorf("pods restarted for an upgrade that was given up: %v", got)
+	}
+}

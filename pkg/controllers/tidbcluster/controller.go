@@ -8,9 +8,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -82,6 +84,16 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		},
 		Resync: o.Resync,
 	}
+	if o.ReadNodes {
+		// Register the Node metadata informer now, so that it syncs with the manager's cache
+		// at start-up (and a missing permission shows as a cache that never syncs, at once)
+		// rather than on the first store label read.
+		node := &metav1.PartialObjectMetadata{}
+		node.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
+		if _, err := mgr.GetCache().GetInformer(context.Background(), node, cache.BlockUntilSynced(false)); err != nil {
+			return fmt.Errorf("watch nodes: %w", err)
+		}
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
 		For(&v1alpha1.TidbCluster{}).
@@ -114,6 +126,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	tc := &v1alpha1.TidbCluster{}
 	if err := r.Client.Get(ctx, req.NamespacedName, tc); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.Forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get TidbCluster %s: %w", req.NamespacedName, err)

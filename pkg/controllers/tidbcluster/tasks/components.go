@@ -121,7 +121,7 @@ func (s *State) pdScaleIn(ctx context.Context, live *appsv1.StatefulSet, ordinal
 	tc := s.Cluster
 	podName := fmt.Sprintf("%s-%d", live.Name, ordinal)
 	in := PDScaleInInput{
-		Current:         *live.Spec.Replicas,
+		Current:         replicasOf(live),
 		Desired:         tc.PDStsDesiredReplicas(),
 		PDReachable:     s.PDView.Reachable(),
 		Synced:          s.Status.PD.Synced,

@@ -409,3 +409,9 @@ func DecideSuspend(in SuspendInput) SuspendStep {
 		return SuspendDone
 	}
 }
+
+// BlocksLater reports whether a component in this step holds back the components after it in
+// SuspendOrder: only one that is asked to suspend and is not gone yet does.
+func BlocksLater(step SuspendStep) bool {
+	return step == SuspendWait || step == SuspendDelete
+}

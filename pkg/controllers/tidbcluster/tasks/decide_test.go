@@ -342,10 +342,19 @@ func TestDecideSuspend(t *testing.T) {
 		{"gone", SuspendInput{Want: true, Phase: suspend, EarlierSuspended: true}, SuspendDone},
 		{"gone, even if an earlier one resumed", SuspendInput{Want: true, Phase: suspend}, SuspendDone},
 		{"resume", SuspendInput{Phase: suspend}, SuspendResume},
+		{"only this component asked, nothing before it suspends", SuspendInput{Want: true, Phase: normal, EarlierSuspended: true, StatefulSetExists: true}, SuspendDelete},
 	}
 	for _, c := range cases {
 		if got := DecideSuspend(c.in); got != c.want {
 			t.Errorf("%s: got %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+func TestBlocksLater(t *testing.T) {
+	for step, want := range map[SuspendStep]bool{SuspendNone: false, SuspendWait: true, SuspendDelete: true, SuspendDone: false, SuspendResume: false} {
+		if got := BlocksLater(step); got != want {
+			t.Errorf("step %d: got %v", step, got)
 		}
 	}
 }

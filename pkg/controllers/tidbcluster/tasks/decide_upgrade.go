@@ -71,6 +71,14 @@ func DecideUpgrade(in UpgradeInput, healthy func(ordinal int32) (bool, string)) 
 				// The partition already lets the StatefulSet controller replace it.
 				return UpgradeDecision{Action: UpgradeWait, Ordinal: ord, Message: fmt.Sprintf("waiting for the StatefulSet controller to replace pod %s", p.Name)}
 			}
+			// Pods below are not upgraded yet and were not checked on the way down; one that
+			// is down (a restart from an earlier, abandoned template, a crash) would make this
+			// restart the second pod down at once.
+			for low := ord - 1; low >= 0; low-- {
+				if q := in.Pods[low]; !q.Exists || q.Terminating || !q.Ready {
+					return UpgradeDecision{Action: UpgradeWait, Ordinal: low, Message: fmt.Sprintf("pod %s is not ready; restarting %s now would take a second pod down", q.Name, p.Name)}
+				}
+			}
 			return UpgradeDecision{Action: UpgradeNext, Ordinal: ord, Message: fmt.Sprintf("upgrading pod %s", p.Name)}
 		}
 		switch {

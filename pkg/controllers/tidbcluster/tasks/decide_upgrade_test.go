@@ -49,6 +49,9 @@ func TestDecideUpgrade(t *testing.T) {
 		{"never two at once: unhealthy upgraded pod below blocks", UpgradeInput{Replicas: 3, Partition: 0, Pods: pods("new", "new", "new")}, map[int32]bool{1: true}, UpgradeWait, 1},
 		{"done", UpgradeInput{Replicas: 3, Partition: 0, Pods: pods("new", "new", "new")}, nil, UpgradeDone, 0},
 		{"no pods is done", UpgradeInput{Replicas: 0}, nil, UpgradeDone, 0},
+		{"a not-ready pod below holds the next restart", UpgradeInput{Replicas: 3, Partition: 3, Pods: pods("old", "new-unready", "old")}, nil, UpgradeWait, 1},
+		{"a missing pod below holds the next restart", UpgradeInput{Replicas: 3, Partition: 3, Pods: pods("gone", "old", "old")}, nil, UpgradeWait, 0},
+		{"a terminating pod below holds the next restart", UpgradeInput{Replicas: 3, Partition: 2, Pods: pods("deleting", "old", "new")}, nil, UpgradeWait, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

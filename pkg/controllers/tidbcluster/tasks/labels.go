@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -111,6 +112,22 @@ func patchLabels(ctx context.Context, c client.Client, obj client.Object, labels
 		return 0, fmt.Errorf("label %s: %w", obj.GetName(), err)
 	}
 	return 1, nil
+}
+
+// removeAnnotation deletes one annotation from obj with a merge patch; nothing is written when
+// it is absent.
+func removeAnnotation(ctx context.Context, c client.Client, obj client.Object, key string) error {
+	if _, ok := obj.GetAnnotations()[key]; !ok {
+		return nil
+	}
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	ann := maps.Clone(obj.GetAnnotations())
+	delete(ann, key)
+	obj.SetAnnotations(ann)
+	if err := c.Patch(ctx, obj, patch, client.FieldOwner(common.FieldManager)); err != nil {
+		return fmt.Errorf("remove annotation %s from %s: %w", key, obj.GetName(), err)
+	}
+	return nil
 }
 
 func mergeStrings(cur, want map[string]string) (map[string]string, bool) {

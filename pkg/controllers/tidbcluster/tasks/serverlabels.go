@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/label"
 	"github.com/tidbops/tidb-operator/pkg/imagever"
@@ -30,11 +31,13 @@ var zoneKeys = []string{"zone", corev1.LabelTopologyZone, corev1.LabelFailureDom
 // container; in between, nothing is sent (the sent labels are remembered per pod instance).
 func TiDBServerLabels(s *State) task.Task {
 	return task.NameTaskFunc("TiDBServerLabels", func(ctx context.Context) task.Result {
+		ctx, cancel := context.WithTimeout(ctx, labelStepTimeout)
+		defer cancel()
 		tc := s.Cluster
 		if !s.ReadNodes || !s.PDView.Reachable() || !imagever.AtLeast(tc.TiDBImage(), 6, 3) {
 			return task.Complete("")
 		}
-		keys, err := s.LocationLabels.get(ctx, tc.UID, s.PD)
+		keys, err := s.LocationLabels.get(ctx, client.ObjectKeyFromObject(tc), s.PD)
 		if err != nil {
 			return task.Complete("cannot read PD's location-labels: " + err.Error())
 		}
@@ -50,33 +53,34 @@ func TiDBServerLabels(s *State) task.Task {
 				continue
 			}
 			pod, err := s.podByName(ctx, name)
-			if err != nil {
-				return task.Fail(err)
-			}
-			if pod == nil {
+			if err == nil && pod == nil {
 				continue
 			}
-			nodeLabels, err := s.nodeLabels(ctx, pod)
+			var nodeLabels map[string]string
+			if err == nil {
+				nodeLabels, err = s.nodeLabels(ctx, pod)
+			}
 			if err != nil {
-				return task.Fail(err)
+				s.event(corev1.EventTypeWarning, "FailedSetTiDBLabels", "SetServerLabels", fmt.Sprintf("read the node of TiDB %s: %v", name, err))
+				return task.Complete("cannot read nodes")
 			}
 			want := StoreLabelsFromNode(keys, nodeLabels)
 			if len(want) == 0 {
 				continue
 			}
 			key := serverLabelsKey(pod, want)
-			if s.SentLabels.has(tc.UID, name, key) {
+			if s.SentLabels.has(client.ObjectKeyFromObject(tc), name, key) {
 				continue
 			}
-			client, err := s.tidbHTTP(ctx, name)
-			if err != nil {
-				return task.Fail(err)
+			srv, err := s.tidbHTTP(ctx, name)
+			if err == nil {
+				err = srv.SetServerLabels(ctx, want)
 			}
-			if err := client.SetServerLabels(ctx, want); err != nil {
+			if err != nil {
 				s.event(corev1.EventTypeWarning, "FailedSetTiDBLabels", "SetServerLabels", fmt.Sprintf("set labels %v on TiDB %s: %v", want, name, err))
 				continue
 			}
-			s.SentLabels.put(tc.UID, name, key)
+			s.SentLabels.put(client.ObjectKeyFromObject(tc), name, key)
 			set++
 		}
 		if set > 0 {
@@ -120,10 +124,10 @@ func serverLabelsKey(pod *corev1.Pod, labels map[string]string) string {
 // serverLabelsKey). It holds one entry per TiDB pod name; a deleted cluster's go in ForgetCluster.
 type SentLabels struct {
 	mu sync.Mutex
-	m  map[types.UID]map[string]string
+	m  map[types.NamespacedName]map[string]string
 }
 
-func (l *SentLabels) has(cluster types.UID, pod, key string) bool {
+func (l *SentLabels) has(cluster types.NamespacedName, pod, key string) bool {
 	if l == nil {
 		return false
 	}
@@ -132,14 +136,14 @@ func (l *SentLabels) has(cluster types.UID, pod, key string) bool {
 	return l.m[cluster][pod] == key
 }
 
-func (l *SentLabels) put(cluster types.UID, pod, key string) {
+func (l *SentLabels) put(cluster types.NamespacedName, pod, key string) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
-		l.m = map[types.UID]map[string]string{}
+		l.m = map[types.NamespacedName]map[string]string{}
 	}
 	if l.m[cluster] == nil {
 		l.m[cluster] = map[string]string{}
@@ -147,7 +151,7 @@ func (l *SentLabels) put(cluster types.UID, pod, key string) {
 	l.m[cluster][pod] = key
 }
 
-func (l *SentLabels) forget(cluster types.UID) {
+func (l *SentLabels) forget(cluster types.NamespacedName) {
 	if l == nil {
 		return
 	}

@@ -62,10 +62,7 @@ func syncStatefulSet(ctx context.Context, s *State, spec statefulSetSpec) task.R
 	if err != nil {
 		return task.Fail(fmt.Errorf("get StatefulSet %s: %w", spec.name, err))
 	}
-	current := int32(1)
-	if live.Spec.Replicas != nil {
-		current = *live.Spec.Replicas
-	}
+	current := replicasOf(live)
 	step := NextReplicas(current, spec.target, stepFor(spec, current))
 	replicas := current
 	result := task.Complete("")
@@ -122,9 +119,13 @@ func syncStatefulSet(ctx context.Context, s *State, spec statefulSetSpec) task.R
 		return task.Fail(fmt.Errorf("build StatefulSet %s: %w", spec.name, err))
 	}
 	// Scaling comes first; the pods roll to a new template once the replica count is settled.
+	if spec.upgrade != nil && (step.Direction != "" || replicas != spec.target) && spec.conditions != nil {
+		// While scaling, no upgrade step runs, so nothing it reported earlier still holds.
+		common.RemoveComponentCondition(spec.conditions, common.ConditionUpgradeBlocked)
+	}
 	if spec.upgrade != nil && step.Direction == "" && replicas == spec.target {
 		s.upgradeBlocked = false
-		partition, r := s.rollingUpgrade(ctx, spec, live, desired)
+		partition, r := s.rollingUpgrade(ctx, spec, live, desired, replicas)
 		if partition != nil {
 			setPartition(desired, *partition)
 		}
@@ -147,6 +148,14 @@ func syncStatefulSet(ctx context.Context, s *State, spec statefulSetSpec) task.R
 		return task.Complete(string(outcome))
 	}
 	return result
+}
+
+// replicasOf is .spec.replicas, which the API server defaults to 1.
+func replicasOf(sts *appsv1.StatefulSet) int32 {
+	if sts.Spec.Replicas == nil {
+		return 1
+	}
+	return *sts.Spec.Replicas
 }
 
 func stepFor(spec statefulSetSpec, current int32) int32 {

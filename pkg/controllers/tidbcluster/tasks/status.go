@@ -51,7 +51,8 @@ func ComputeStatus(s *State) task.Task {
 				st.PD.Phase = DecidePhase(tc.PDStsDesiredReplicas(), stsFacts(pdSts), false)
 			}
 			if err := s.refreshUnjoinedPD(ctx, pdSts); err != nil {
-				return task.Fail(err)
+				// The rest of status matters more; this field keeps its last value.
+				s.Log.Error(err, "refresh status.pd.unjoinedMembers")
 			}
 		}
 		if tc.Spec.TiKV != nil {

@@ -19,6 +19,10 @@ import (
 	"github.com/tidbops/tidb-operator/pkg/task"
 )
 
+// labelStepTimeout bounds the label steps, which must never hold up the StatefulSet steps after
+// them (a Node read waits for its informer, which never syncs without permission to list Nodes).
+const labelStepTimeout = 10 * time.Second
+
 // Node labels that stand for PD's customary location labels when a node has no label of that
 // exact name (v1.6's mapping; PD label keys cannot contain "/").
 var nodeLabelFallbacks = map[string][]string{
@@ -63,11 +67,13 @@ func StoreLabelsMatch(want map[string]string, have []pdapi.StoreLabel) bool {
 // (cluster scope or -cluster-permission-node); a failure is an event, never a blocked reconcile.
 func TiKVStoreLabels(s *State) task.Task {
 	return task.NameTaskFunc("TiKVStoreLabels", func(ctx context.Context) task.Result {
+		ctx, cancel := context.WithTimeout(ctx, labelStepTimeout)
+		defer cancel()
 		tc := s.Cluster
 		if !s.ReadNodes || !s.PDView.Reachable() || s.PDView.Stores == nil {
 			return task.Complete("")
 		}
-		keys, err := s.LocationLabels.get(ctx, tc.UID, s.PD)
+		keys, err := s.LocationLabels.get(ctx, client.ObjectKeyFromObject(tc), s.PD)
 		if err != nil {
 			return task.Complete("cannot read PD's location-labels: " + err.Error())
 		}
@@ -87,7 +93,8 @@ func TiKVStoreLabels(s *State) task.Task {
 			}
 			nodeLabels, err := s.nodeLabelsOfPod(ctx, info.Store.PodName())
 			if err != nil {
-				return task.Fail(err)
+				s.event(corev1.EventTypeWarning, "FailedSetStoreLabels", "SetStoreLabels", fmt.Sprintf("read the node of pod %s: %v", info.Store.PodName(), err))
+				return task.Complete("cannot read nodes")
 			}
 			if nodeLabels == nil {
 				continue
@@ -155,7 +162,7 @@ func (s *State) nodeLabels(ctx context.Context, pod *corev1.Pod) (map[string]str
 type LocationLabelCache struct {
 	TTL time.Duration
 	mu  sync.Mutex
-	m   map[types.UID]locationLabels
+	m   map[types.NamespacedName]locationLabels
 }
 
 type locationLabels struct {
@@ -165,10 +172,10 @@ type locationLabels struct {
 
 // get returns the cached labels of a cluster, asking pd when they are older than TTL. A nil
 // cache asks every time.
-func (c *LocationLabelCache) get(ctx context.Context, uid types.UID, pd pdapi.Client) ([]string, error) {
+func (c *LocationLabelCache) get(ctx context.Context, key types.NamespacedName, pd pdapi.Client) ([]string, error) {
 	if c != nil {
 		c.mu.Lock()
-		e, ok := c.m[uid]
+		e, ok := c.m[key]
 		c.mu.Unlock()
 		if ok && time.Since(e.fetched) < c.TTL {
 			return slices.Clone(e.keys), nil
@@ -182,9 +189,9 @@ func (c *LocationLabelCache) get(ctx context.Context, uid types.UID, pd pdapi.Cl
 	if c != nil {
 		c.mu.Lock()
 		if c.m == nil {
-			c.m = map[types.UID]locationLabels{}
+			c.m = map[types.NamespacedName]locationLabels{}
 		}
-		c.m[uid] = locationLabels{keys: slices.Clone(keys), fetched: time.Now()}
+		c.m[key] = locationLabels{keys: slices.Clone(keys), fetched: time.Now()}
 		c.mu.Unlock()
 	}
 	return keys, nil
@@ -193,18 +200,24 @@ func (c *LocationLabelCache) get(ctx context.Context, uid types.UID, pd pdapi.Cl
 // ForgetCluster drops what the controller remembers about a cluster being deleted.
 func ForgetCluster(s *State) task.Task {
 	return task.NameTaskFunc("ForgetCluster", func(context.Context) task.Result {
-		s.LocationLabels.forget(s.Cluster.UID)
-		s.SentLabels.forget(s.Cluster.UID)
+		s.Forget(client.ObjectKeyFromObject(s.Cluster))
 		return task.Complete("")
 	})
 }
 
-// forget drops a deleted cluster's entry.
-func (c *LocationLabelCache) forget(uid types.UID) {
+// Forget drops what the long-lived caches hold about a cluster; the controller calls it when
+// the cluster is deleted or no longer found.
+func (d *Deps) Forget(key types.NamespacedName) {
+	d.LocationLabels.forget(key)
+	d.SentLabels.forget(key)
+}
+
+// forget drops a cluster's entry.
+func (c *LocationLabelCache) forget(key types.NamespacedName) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	delete(c.m, uid)
+	delete(c.m, key)
 	c.mu.Unlock()
 }

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
 )
@@ -80,12 +81,13 @@ func TestServerLabelsKeyChangesWithWhatTiDBForgets(t *testing.T) {
 		}
 	}
 	sent := &SentLabels{}
-	sent.put("c1", "basic-tidb-0", base)
-	if !sent.has("c1", "basic-tidb-0", base) || sent.has("c2", "basic-tidb-0", base) {
+	c1, c2 := types.NamespacedName{Namespace: "ns", Name: "c1"}, types.NamespacedName{Namespace: "ns", Name: "c2"}
+	sent.put(c1, "basic-tidb-0", base)
+	if !sent.has(c1, "basic-tidb-0", base) || sent.has(c2, "basic-tidb-0", base) {
 		t.Fatal("SentLabels lookup")
 	}
-	sent.forget("c1")
-	if sent.has("c1", "basic-tidb-0", base) {
+	(&Deps{SentLabels: sent}).Forget(c1)
+	if sent.has(c1, "basic-tidb-0", base) {
 		t.Fatal("forgotten cluster still remembered")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
 	"github.com/tidbops/tidb-operator/pkg/builders"
+	"github.com/tidbops/tidb-operator/pkg/controllers/common"
 	"github.com/tidbops/tidb-operator/pkg/task"
 )
 
@@ -65,7 +66,9 @@ func Suspend(s *State) task.Task {
 				s.skip(comp)
 				cs.clear()
 			}
-			if earlier && step != SuspendDone {
+			// A later component waits only for earlier ones that are being suspended and are
+			// not gone yet; components nobody asked to suspend do not hold it back (v1.6).
+			if earlier && BlocksLater(step) {
 				earlier, blocker = false, comp
 			}
 		}
@@ -86,6 +89,9 @@ func (s *State) componentStatus(comp string) componentState {
 	case "pd":
 		return componentState{phase: &st.PD.Phase, clear: func() {
 			st.PD.StatefulSet, st.PD.Synced, st.PD.Members, st.PD.Leader, st.PD.UnjoinedMembers = nil, false, nil, nil, nil
+			// PD is gone on purpose: no reachability to report, and no false alarm when it
+			// comes back and is not answering yet.
+			common.RemoveComponentCondition(&st.PD.Conditions, common.ConditionPDReachable)
 		}}
 	case "tikv":
 		return componentState{phase: &st.TiKV.Phase, clear: func() {
@@ -109,12 +115,9 @@ func (s *State) skip(comp string) {
 // Skipped reports whether the component is suspended (or resumes) in this reconcile.
 func (s *State) Skipped(comp string) bool { return s.skipped[comp] }
 
-// suspended reports whether the cluster's last status had the component suspended and it still
-// should be: then PD is not asked about it.
+// suspended reports whether the cluster's last status had the component suspended: then PD is
+// not asked about it (also in the round that resumes it, when its pods are not back yet).
 func suspended(tc *v1alpha1.TidbCluster, comp string) bool {
-	if !tc.SuspendStatefulSet(comp) {
-		return false
-	}
 	switch comp {
 	case "pd":
 		return tc.Status.PD.Phase == v1alpha1.SuspendPhase

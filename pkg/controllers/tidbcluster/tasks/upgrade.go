@@ -31,6 +31,9 @@ type upgradeSpec struct {
 	healthy func(ctx context.Context, ordinal int32, pod *corev1.Pod) (bool, string, error)
 	// force reports that the partition may drop to 0 at once (PD's force upgrade).
 	force func() bool
+	// settle tidies up after an upgrade that ended or was abandoned (the template went back,
+	// the strategy became OnDelete): TiKV's leader evictions. nil: nothing to tidy.
+	settle func(ctx context.Context, live *appsv1.StatefulSet) error
 }
 
 // minReadySecondsAnnKey is the TidbCluster annotation that makes an upgraded pod count as
@@ -42,37 +45,54 @@ func minReadySecondsAnnKey(component string) string {
 // rollingUpgrade decides the partition of the component's StatefulSet for this reconcile. nil
 // means the builder's default (replicas: nothing rolls). It runs only when the replica count is
 // settled: scaling comes first, as in v1.6.
-func (s *State) rollingUpgrade(ctx context.Context, spec statefulSetSpec, live, desired *appsv1.StatefulSet) (*int32, task.Result) {
+func (s *State) rollingUpgrade(ctx context.Context, spec statefulSetSpec, live, desired *appsv1.StatefulSet, replicas int32) (*int32, task.Result) {
+	settled := func() (*int32, task.Result) {
+		if spec.upgrade.settle != nil {
+			if err := spec.upgrade.settle(ctx, live); err != nil {
+				return nil, task.Fail(err)
+			}
+		}
+		return nil, task.Complete("")
+	}
 	if live.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType ||
 		desired.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
-		return nil, task.Complete("")
+		return settled()
 	}
 	same, err := builders.TemplateEqual(desired, live)
 	if err != nil {
 		return nil, task.Fail(err)
 	}
 	livePartition := partitionOf(live)
+	// forced: out of sync, nothing can be checked, so the StatefulSet controller replaces
+	// every pod at once (PD's force upgrade; v1.6 considers it on every sync).
+	forced := func() (*int32, task.Result) {
+		zero := int32(0)
+		if livePartition == nil || *livePartition != 0 {
+			s.event(corev1.EventTypeWarning, "ForceUpgrade", "Upgrade", fmt.Sprintf("%s is not in sync; upgrading every pod of StatefulSet %s at once", spec.component, live.Name))
+		}
+		return &zero, task.Complete("force upgrade")
+	}
 	if !same {
+		if spec.upgrade.force != nil && spec.upgrade.force() {
+			return forced()
+		}
 		// A new template goes in with the partition at replicas, even in the middle of an
 		// earlier upgrade: no pod restarts before the next reconcile has prepared it.
-		if spec.upgrade.force != nil && spec.upgrade.force() {
-			zero := int32(0)
-			s.event(corev1.EventTypeWarning, "ForceUpgrade", "Upgrade", fmt.Sprintf("%s is not in sync; upgrading every pod of StatefulSet %s at once", spec.component, live.Name))
-			return &zero, task.Complete("force upgrade")
-		}
 		return nil, task.Complete("")
 	}
 	if live.Status.ObservedGeneration < live.Generation {
 		return livePartition, task.Retry(s.requeue(), fmt.Sprintf("waiting for the StatefulSet controller to observe %s", live.Name))
 	}
 	if live.Status.UpdateRevision == "" || live.Status.UpdateRevision == live.Status.CurrentRevision {
-		return nil, task.Complete("")
+		return settled()
+	}
+	if spec.upgrade.force != nil && spec.upgrade.force() {
+		return forced()
 	}
 	if ok, waitFor := UpgradeGate(spec.component, s.busyComponents()); !ok {
 		return livePartition, task.Retry(s.requeue(), fmt.Sprintf("%s upgrade waits for %s to finish upgrading or scaling", spec.component, waitFor))
 	}
 
-	replicas := *live.Spec.Replicas
 	pods, err := s.componentPods(ctx, spec.component, live.Name, replicas)
 	if err != nil {
 		return livePartition, task.Fail(err)

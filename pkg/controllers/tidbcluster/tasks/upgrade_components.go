@@ -26,10 +26,6 @@ const (
 	reasonUpgradeStoreDown     = "OtherStoreNotUp"
 )
 
-// retryEvictLeaderInterval is how long a TiKV upgrade waits before checking that PD still runs
-// the evict-leader scheduler it added (v1.6's value): PD may lose it when its leader changes.
-const retryEvictLeaderInterval = 10 * time.Minute
-
 // pdUpgrade rolls PD members: upgraded members must be healthy in PD and answer
 // /pd/api/v2/ready, and the leader hands over leadership before its pod restarts.
 func (s *State) pdUpgrade() *upgradeSpec {
@@ -155,14 +151,15 @@ func (s *State) tikvUpgrade(replicas int32) *upgradeSpec {
 	tc := s.Cluster
 	conds := &s.Status.TiKV.Conditions
 	return &upgradeSpec{
+		settle: s.endAbandonedEvictions,
 		healthy: func(ctx context.Context, ordinal int32, pod *corev1.Pod) (bool, string, error) {
+			if !s.PDView.Reachable() || !s.Status.TiKV.Synced {
+				return false, "PD cannot be reached", nil
+			}
 			id, st, ok := s.storeOfPod(pod.Name)
 			if !ok {
 				// No store: the pod holds no data (or never registered); readiness is all.
 				return true, "", nil
-			}
-			if !s.PDView.Reachable() {
-				return false, "PD cannot be reached", nil
 			}
 			if st.State != v1alpha1.TiKVStateUp {
 				return false, fmt.Sprintf("store %s is %s", st.ID, st.State), nil
@@ -194,6 +191,11 @@ func (s *State) tikvUpgrade(replicas int32) *upgradeSpec {
 			return true, "", nil
 		},
 		prepare: func(ctx context.Context, live *appsv1.StatefulSet, ordinal int32, pod *corev1.Pod) (bool, task.Result) {
+			// Everything below reads PD's view of the stores; without a fresh one nothing
+			// restarts, not even a pod that seems to have no store (the list may be stale).
+			if !s.PDView.Reachable() || !s.Status.TiKV.Synced {
+				return false, blockUpgrade(s, conds, reasonUpgradePDUnreachable, "TiKV upgrade waits until PD can be reached: restarting a store needs PD to move its leaders and to report the others Up")
+			}
 			if replicas < 2 && len(s.Status.TiKV.PeerStores) == 0 {
 				// A lone store has nowhere to move leaders to.
 				return true, task.Complete("")
@@ -201,9 +203,6 @@ func (s *State) tikvUpgrade(replicas int32) *upgradeSpec {
 			id, st, ok := s.storeOfPod(pod.Name)
 			if !ok {
 				return true, task.Complete("")
-			}
-			if !s.PDView.Reachable() || !s.Status.TiKV.Synced {
-				return false, blockUpgrade(s, conds, reasonUpgradePDUnreachable, "TiKV upgrade waits until PD can be reached: restarting a store needs PD to move its leaders and to report the others Up")
 			}
 			strict := tc.Annotations[label.TiKVCheckStoresUpBeforeUpgradeAnnKey] == "true"
 			for _, other := range s.Status.TiKV.Stores {
@@ -216,10 +215,21 @@ func (s *State) tikvUpgrade(replicas int32) *upgradeSpec {
 				}
 			}
 			in := EvictLeadersInput{LeaderCount: -1, Timeout: tc.Spec.TiKV.EvictLeaderTimeoutOrDefault()}
-			var began time.Time
 			if v, ok := pod.Annotations[label.EvictLeaderBeginTimeAnnKey]; ok {
 				if t, err := time.Parse(time.RFC3339, v); err == nil {
-					began, in.Evicting, in.EvictingFor = t, true, time.Since(t)
+					in.Evicting, in.EvictingFor = true, time.Since(t)
+				}
+			}
+			if in.Evicting {
+				// The eviction counts only while PD runs its scheduler: PD may have lost it
+				// (leader change), or the annotation is left from an abandoned upgrade. Then
+				// it starts over, and so does its timeout.
+				have, err := s.PD.EvictLeaderSchedulersForStores(ctx, id)
+				if err != nil {
+					return false, task.Fail(fmt.Errorf("list evict-leader schedulers: %w", err))
+				}
+				if _, running := have[id]; !running {
+					in.Evicting, in.EvictingFor = false, 0
 				}
 			}
 			if in.Evicting {
@@ -232,7 +242,9 @@ func (s *State) tikvUpgrade(replicas int32) *upgradeSpec {
 			case EvictLeadersBegin:
 				before := st.LeaderCount
 				cp := s.Status.TiKV.Stores[st.ID]
-				cp.LeaderCountBeforeUpgrade = &before
+				if cp.LeaderCountBeforeUpgrade == nil {
+					cp.LeaderCountBeforeUpgrade = &before
+				}
 				s.Status.TiKV.Stores[st.ID] = cp
 				if err := s.PD.BeginEvictLeader(ctx, id); err != nil {
 					return false, task.Fail(fmt.Errorf("evict leaders from store %d of pod %s: %w", id, pod.Name, err))
@@ -244,18 +256,6 @@ func (s *State) tikvUpgrade(replicas int32) *upgradeSpec {
 				s.event(corev1.EventTypeNormal, "BeginEvictLeader", "Upgrade", fmt.Sprintf("moving %d leaders off store %d before upgrading pod %s", before, id, pod.Name))
 				return false, task.Retry(s.requeue(), fmt.Sprintf("evicting leaders from store %d", id))
 			case EvictLeadersWait:
-				if time.Since(began) >= retryEvictLeaderInterval {
-					// PD forgets schedulers across some leader changes; put it back if gone.
-					have, err := s.PD.EvictLeaderSchedulersForStores(ctx, id)
-					if err != nil {
-						return false, task.Fail(fmt.Errorf("list evict-leader schedulers: %w", err))
-					}
-					if _, ok := have[id]; !ok {
-						if err := s.PD.BeginEvictLeader(ctx, id); err != nil {
-							return false, task.Fail(fmt.Errorf("evict leaders from store %d again: %w", id, err))
-						}
-					}
-				}
 				count := "an unknown number of"
 				if in.LeaderCount >= 0 {
 					count = strconv.Itoa(in.LeaderCount)
@@ -265,6 +265,46 @@ func (s *State) tikvUpgrade(replicas int32) *upgradeSpec {
 			return true, task.Complete("")
 		},
 	}
+}
+
+// endAbandonedEvictions runs while TiKV is not upgrading. A pod that still carries
+// evictLeaderBeginTime was prepared for an upgrade that did not happen (the template went back,
+// the strategy became OnDelete): its store's evict-leader scheduler would keep it from ever
+// leading a Region again. The scheduler goes, then the annotation; the recorded leader counts
+// go from status. It looks only at the pods' annotations, so a settled cluster costs no call.
+func (s *State) endAbandonedEvictions(ctx context.Context, live *appsv1.StatefulSet) error {
+	for id, st := range s.Status.TiKV.Stores {
+		if st.LeaderCountBeforeUpgrade != nil {
+			st.LeaderCountBeforeUpgrade = nil
+			s.Status.TiKV.Stores[id] = st
+		}
+	}
+	pods, err := s.componentPods(ctx, label.TiKVComponent, live.Name, replicasOf(live))
+	if err != nil {
+		return err
+	}
+	for _, pod := range pods {
+		if pod == nil {
+			continue
+		}
+		if _, ok := pod.Annotations[label.EvictLeaderBeginTimeAnnKey]; !ok {
+			continue
+		}
+		if !s.PDView.Reachable() {
+			// Ending it needs PD; the annotation stays so that this runs again.
+			return nil
+		}
+		if id, _, ok := s.storeOfPod(pod.Name); ok {
+			if err := s.PD.EndEvictLeader(ctx, id); err != nil {
+				return fmt.Errorf("end the leader eviction of store %d left by an abandoned upgrade: %w", id, err)
+			}
+			s.event(corev1.EventTypeNormal, "EndEvictLeader", "Upgrade", fmt.Sprintf("removed the evict-leader scheduler of store %d: the upgrade of pod %s did not happen", id, pod.Name))
+		}
+		if err := removeAnnotation(ctx, s.Client, pod, label.EvictLeaderBeginTimeAnnKey); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // storeOfPod finds the TiKV store of a pod in the status built from PD.
