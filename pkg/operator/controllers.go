@@ -4,6 +4,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/tidbops/tidb-operator/pkg/controllers/tidbcluster"
+	"github.com/tidbops/tidb-operator/pkg/controllers/tidbcluster/tasks"
 	"github.com/tidbops/tidb-operator/pkg/operator/options"
 )
 
@@ -30,6 +31,9 @@ func Controllers() []Controller {
 				Resync:                  o.ResyncDuration,
 				MaxConcurrentReconciles: o.Workers,
 				ReadNodes:               o.ClusterScoped || o.ClusterPermissionNode,
+				AutoFailover: tasks.FailoverConfig{
+					Enabled: o.AutoFailover, TiKVPeriod: o.TiKVFailoverPeriod, TiDBPeriod: o.TiDBFailoverPeriod,
+				},
 			})
 		}},
 	}

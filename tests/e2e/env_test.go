@@ -221,12 +221,18 @@ type env struct {
 // newEnv creates the scenario's namespace and starts an operator for it.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the operator's flags changed by configure before it starts.
+func newEnvWith(t *testing.T, configure func(*options.Options)) *env {
+	t.Helper()
 	cl := cluster.Shared(t)
 	installCRDs(t)
 	feedSimulator(t)
 	ns := cl.NewNamespace(t)
 	e := &env{t: t, ns: ns, c: cl.Client(), api: newRequestCounter(), sim: simapi.NewClient(simulator.URL())}
-	e.startOperator(cl)
+	e.startOperator(cl, configure)
 	return e
 }
 
@@ -235,7 +241,7 @@ func newEnv(t *testing.T) *env {
 // controllers), except that leader election and the metrics and probe listeners are off, it
 // acts as the ServiceAccount of the scenario's namespace holding the generated RBAC, and every
 // request it makes to the API server is counted.
-func (e *env) startOperator(cl *cluster.Cluster) {
+func (e *env) startOperator(cl *cluster.Cluster, configure func(*options.Options)) {
 	t := e.t
 	opts := options.New()
 	opts.Kubeconfig = cl.KubeconfigPath()
@@ -246,6 +252,9 @@ func (e *env) startOperator(cl *cluster.Cluster) {
 	opts.ClusterPermissionNode = true
 	opts.MetricsBindAddress = "0"
 	opts.HealthProbeBindAddress = "0"
+	if configure != nil {
+		configure(opts)
+	}
 	if err := opts.Validate(); err != nil {
 		t.Fatalf("operator options: %v", err)
 	}

@@ -62,6 +62,8 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 		Finally: []task.Task{
 			// StatefulSet status, phases, TiDB health and the Ready condition, in memory.
 			task.If("Status", notDeleting, tasks.ComputeStatus(s)),
+			// -auto-failover: a TiKV or TiDB pod in place of one down too long (records in status).
+			task.If("Failover", func() bool { return r.AutoFailover.Enabled && !s.Deleting() && !s.Paused() }, tasks.Failover(s)),
 			// cluster-id, member-id and store-id labels on pods and their claims.
 			task.If("MetaLabels", func() bool { return !s.Deleting() && !s.Paused() }, tasks.SyncMetaLabels(s)),
 			// The one status write, skipped when nothing changed.

@@ -56,6 +56,8 @@ type Options struct {
 	PD *pdapi.Factory
 	// MaxConcurrentReconciles; zero keeps the manager's default.
 	MaxConcurrentReconciles int
+	// AutoFailover: -auto-failover and the TiKV and TiDB failover periods.
+	AutoFailover tasks.FailoverConfig
 	// ReadNodes: the operator may read Nodes (cluster scoped, or -cluster-permission-node), so
 	// it copies node topology into TiKV store labels.
 	ReadNodes bool
@@ -81,6 +83,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 			ReadNodes:      o.ReadNodes,
 			LocationLabels: &tasks.LocationLabelCache{TTL: locationLabelsTTL},
 			SentLabels:     &tasks.SentLabels{},
+			AutoFailover:   o.AutoFailover,
 		},
 		Resync: o.Resync,
 	}

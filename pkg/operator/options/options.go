@@ -49,7 +49,7 @@ type Options struct {
 	ClusterPermissionPV   bool
 	ClusterPermissionSC   bool
 
-	// AutoFailover (-auto-failover) turns on failover for PD, TiKV, TiDB, TiFlash and DM.
+	// AutoFailover (-auto-failover) turns on failover; TiKV and TiDB have it so far.
 	AutoFailover bool
 	// The failover periods are how long a member or store must be unhealthy before it counts as
 	// failed.
@@ -150,7 +150,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.ClusterPermissionPV, "cluster-permission-pv", o.ClusterPermissionPV, "The operator may read and update PersistentVolumes even when not cluster scoped")
 	fs.BoolVar(&o.ClusterPermissionSC, "cluster-permission-sc", o.ClusterPermissionSC, "The operator may read StorageClasses even when not cluster scoped")
 
-	fs.BoolVar(&o.AutoFailover, "auto-failover", o.AutoFailover, "Replace failed PD, TiKV, TiDB, TiFlash and DM members automatically")
+	fs.BoolVar(&o.AutoFailover, "auto-failover", o.AutoFailover, "Add TiKV and TiDB pods in place of ones down for longer than their failover period (PD, TiFlash and DM failover are not implemented yet)")
 	fs.DurationVar(&o.PDFailoverPeriod, "pd-failover-period", o.PDFailoverPeriod, "How long a PD member may be unhealthy before it counts as failed")
 	fs.DurationVar(&o.TiKVFailoverPeriod, "tikv-failover-period", o.TiKVFailoverPeriod, "How long a TiKV store may be down before it counts as failed")
 	fs.DurationVar(&o.TiDBFailoverPeriod, "tidb-failover-period", o.TiDBFailoverPeriod, "How long a TiDB member may be unhealthy before it counts as failed")

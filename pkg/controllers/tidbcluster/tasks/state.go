@@ -34,6 +34,8 @@ type Deps struct {
 	LocationLabels *LocationLabelCache
 	// SentLabels remembers the labels sent to each TiDB server; nil sends them every time.
 	SentLabels *SentLabels
+	// AutoFailover configures TiKV and TiDB failover.
+	AutoFailover FailoverConfig
 }
 
 // PDView is what PD answered in this reconcile.
