@@ -59,7 +59,7 @@ package controllers
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
 // tidbcluster: delete deferred PVCs before a scale-out reuses their ordinal, and PVCs of failed PD members.
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=delete
-// tidbcluster (later): set the reclaim policy of bound volumes to spec.pvReclaimPolicy, as v1.6 does.
+// tidbcluster: set the reclaim policy of bound volumes to spec.pvReclaimPolicy and label them, as v1.6 does (cluster scope or -cluster-permission-pv).
 // +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get;list;watch;patch
 // tidbcluster: copy node topology labels to TiKV/TiFlash store labels and TiDB server labels (v1.6's -cluster-permission-node).
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch

@@ -31,6 +31,7 @@ func Controllers() []Controller {
 				Resync:                  o.ResyncDuration,
 				MaxConcurrentReconciles: o.Workers,
 				ReadNodes:               o.ClusterScoped || o.ClusterPermissionNode,
+				ReadPVs:                 o.ClusterScoped || o.ClusterPermissionPV,
 				AutoFailover: tasks.FailoverConfig{
 					Enabled: o.AutoFailover, TiKVPeriod: o.TiKVFailoverPeriod, TiDBPeriod: o.TiDBFailoverPeriod,
 				},

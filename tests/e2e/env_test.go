@@ -248,8 +248,10 @@ func (e *env) startOperator(cl *cluster.Cluster, configure func(*options.Options
 	opts.ResyncDuration = resync
 	// v1.6's default is cluster scoped; each scenario's operator must see its namespace only.
 	opts.ClusterScoped = false
-	// As the manifests (and v1.6's chart) run it: allowed to read Nodes for store labels.
+	// As the manifests (and v1.6's chart) run it: allowed to read Nodes (store labels) and
+	// PersistentVolumes (their labels and reclaim policy).
 	opts.ClusterPermissionNode = true
+	opts.ClusterPermissionPV = true
 	opts.MetricsBindAddress = "0"
 	opts.HealthProbeBindAddress = "0"
 	if configure != nil {

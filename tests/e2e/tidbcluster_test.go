@@ -75,6 +75,10 @@ func TestBasicClusterBecomesReadyInLineWithPDAndThenMakesNoWrites(t *testing.T) 
 		return e.podLabelsMatch(ctx, tcName, st)
 	})
 
+	e.eventually("volumes labelled and kept on claim deletion (pvReclaimPolicy Retain)", changeTimeout, func(ctx context.Context) error {
+		return e.volumesMatch(ctx, tc)
+	})
+
 	e.quiet()
 	e.api.reset()
 	window := 3*resync + time.Second
@@ -727,3 +731,39 @@ func (e *env) patchStore(id uint64, p simapi.StorePatch) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// volumesMatch checks every volume bound to a PD or TiKV claim of the cluster: reclaim policy
+// spec.pvReclaimPolicy (Retain in examples/basic, where the StorageClass says Delete), the
+// claim's identity labels, the namespace label and the pod-name annotation.
+func (e *env) volumesMatch(ctx context.Context, tc *v1alpha1.TidbCluster) error {
+	claims := &corev1.PersistentVolumeClaimList{}
+	if err := e.c.List(ctx, claims, client.InNamespace(e.ns), client.MatchingLabels{label.InstanceLabelKey: tc.Name}); err != nil {
+		return err
+	}
+	n := 0
+	for _, pvc := range claims.Items {
+		if pvc.Spec.VolumeName == "" {
+			return fmt.Errorf("claim %s not bound", pvc.Name)
+		}
+		pv := &corev1.PersistentVolume{}
+		if err := e.c.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv); err != nil {
+			return err
+		}
+		if pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+			return fmt.Errorf("volume %s of %s has reclaim policy %s", pv.Name, pvc.Name, pv.Spec.PersistentVolumeReclaimPolicy)
+		}
+		for _, k := range []string{label.ClusterIDLabelKey, label.ComponentLabelKey, label.InstanceLabelKey, label.PodNameLabelKey} {
+			if pv.Labels[k] == "" || pv.Labels[k] != pvc.Labels[k] {
+				return fmt.Errorf("volume %s label %s=%q, claim %s has %q", pv.Name, k, pv.Labels[k], pvc.Name, pvc.Labels[k])
+			}
+		}
+		if pv.Labels[label.NamespaceLabelKey] != e.ns || pv.Annotations[label.PodNameLabelKey] == "" {
+			return fmt.Errorf("volume %s labels %v annotations %v", pv.Name, pv.Labels, pv.Annotations)
+		}
+		n++
+	}
+	if n != 6 {
+		return fmt.Errorf("%d claims of the cluster, want 6 (3 PD, 3 TiKV)", n)
+	}
+	return nil
+}

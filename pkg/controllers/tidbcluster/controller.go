@@ -58,6 +58,9 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// AutoFailover: -auto-failover and the TiKV and TiDB failover periods.
 	AutoFailover tasks.FailoverConfig
+	// ReadPVs: the operator may read and patch PersistentVolumes (cluster scoped, or
+	// -cluster-permission-pv), so it labels the cluster's volumes and sets their reclaim policy.
+	ReadPVs bool
 	// ReadNodes: the operator may read Nodes (cluster scoped, or -cluster-permission-node), so
 	// it copies node topology into TiKV store labels.
 	ReadNodes bool
@@ -81,6 +84,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 			PD:             o.PD,
 			DiscoveryImage: o.DiscoveryImage,
 			ReadNodes:      o.ReadNodes,
+			ReadPVs:        o.ReadPVs,
 			LocationLabels: &tasks.LocationLabelCache{TTL: locationLabelsTTL},
 			SentLabels:     &tasks.SentLabels{},
 			AutoFailover:   o.AutoFailover,
@@ -95,6 +99,12 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		node.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
 		if _, err := mgr.GetCache().GetInformer(context.Background(), node, cache.BlockUntilSynced(false)); err != nil {
 			return fmt.Errorf("watch nodes: %w", err)
+		}
+	}
+	if o.ReadPVs {
+		// As for Nodes: sync with the cache at start-up.
+		if _, err := mgr.GetCache().GetInformer(context.Background(), &corev1.PersistentVolume{}, cache.BlockUntilSynced(false)); err != nil {
+			return fmt.Errorf("watch persistent volumes: %w", err)
 		}
 	}
 	b := ctrl.NewControllerManagedBy(mgr).

@@ -63,6 +63,13 @@ func SyncMetaLabels(s *State) task.Task {
 					return task.Fail(err)
 				}
 				patched += n
+				if s.ReadPVs {
+					n, err := s.syncPV(ctx, pvc, pvcWant)
+					if err != nil {
+						return task.Fail(err)
+					}
+					patched += n
+				}
 			}
 		}
 		if patched == 0 {
@@ -70,6 +77,45 @@ func SyncMetaLabels(s *State) task.Task {
 		}
 		return task.Complete(fmt.Sprintf("labelled %d objects", patched))
 	})
+}
+
+// syncPV gives the volume bound to a claim of the cluster what v1.6's meta and reclaim-policy
+// managers give it: the claim's identity labels (cluster, component, cluster-id, member-id or
+// store-id, pod name) plus app.kubernetes.io/namespace, the pod-name annotation, and
+// spec.pvReclaimPolicy (default Retain) as its reclaim policy — so that deleting a claim (a
+// later scale-out reusing the ordinal, or a person) does not delete the data with a
+// StorageClass whose policy is Delete. One patch, only when something differs.
+func (s *State) syncPV(ctx context.Context, pvc *corev1.PersistentVolumeClaim, identity map[string]string) (int, error) {
+	if pvc.Status.Phase != corev1.ClaimBound || pvc.Spec.VolumeName == "" {
+		return 0, nil
+	}
+	pv := &corev1.PersistentVolume{}
+	if err := s.Client.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv); err != nil {
+		if apierrors.IsNotFound(err) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("get volume %s of claim %s: %w", pvc.Spec.VolumeName, pvc.Name, err)
+	}
+	want := maps.Clone(identity)
+	for _, k := range []string{label.NameLabelKey, label.ManagedByLabelKey, label.InstanceLabelKey, label.ComponentLabelKey} {
+		if v, ok := pvc.Labels[k]; ok {
+			want[k] = v
+		}
+	}
+	want[label.NamespaceLabelKey] = pvc.Namespace
+	newLabels, lchanged := mergeStrings(pv.Labels, want)
+	newAnn, achanged := mergeStrings(pv.Annotations, map[string]string{label.PodNameLabelKey: identity[label.PodNameLabelKey]})
+	policy := corev1.PersistentVolumeReclaimPolicy(s.Cluster.PVReclaimPolicy())
+	pchanged := pv.Spec.PersistentVolumeReclaimPolicy != policy
+	if !lchanged && !achanged && !pchanged {
+		return 0, nil
+	}
+	patch := client.MergeFrom(pv.DeepCopy())
+	pv.Labels, pv.Annotations, pv.Spec.PersistentVolumeReclaimPolicy = newLabels, newAnn, policy
+	if err := s.Client.Patch(ctx, pv, patch, client.FieldOwner(common.FieldManager)); err != nil {
+		return 0, fmt.Errorf("label volume %s and set its reclaim policy: %w", pv.Name, err)
+	}
+	return 1, nil
 }
 
 // podMetaLabels are the labels a pod should carry according to status.

@@ -80,3 +80,58 @@ func TestSyncMetaLabels(t *testing.T) {
 		t.Fatalf("second sync made %d writes (%s), want none", writes, r.Message())
 	}
 }
+
+func TestSyncPVLabelsAndReclaimPolicy(t *testing.T) {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = v1alpha1.AddToScheme(s)
+	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv-1"},
+		Spec: corev1.PersistentVolumeSpec{PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete}}
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "tikv-basic-tikv-0", Labels: label.New().Instance("basic").Component("tikv").Labels()},
+		Spec:       corev1.PersistentVolumeClaimSpec{VolumeName: "pv-1"},
+		Status:     corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimBound},
+	}
+	writes := 0
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(pv, pvc).WithInterceptorFuncs(interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
+			writes++
+			return c.Patch(ctx, obj, p, opts...)
+		}}).Build()
+	tc := &v1alpha1.TidbCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "basic"}}
+	st := NewState(Deps{Client: c, ReadPVs: true}, testLogger(), tc)
+	identity := map[string]string{label.ClusterIDLabelKey: "7", label.StoreIDLabelKey: "4", label.PodNameLabelKey: "basic-tikv-0"}
+
+	if _, err := st.syncPV(context.Background(), pvc, identity); err != nil {
+		t.Fatal(err)
+	}
+	got := &corev1.PersistentVolume{}
+	if err := c.Get(context.Background(), client.ObjectKey{Name: "pv-1"}, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+		t.Errorf("reclaim policy %s, want Retain (the default of spec.pvReclaimPolicy)", got.Spec.PersistentVolumeReclaimPolicy)
+	}
+	for k, v := range map[string]string{label.ClusterIDLabelKey: "7", label.StoreIDLabelKey: "4", label.PodNameLabelKey: "basic-tikv-0",
+		label.NamespaceLabelKey: "ns", label.ComponentLabelKey: "tikv", label.InstanceLabelKey: "basic"} {
+		if got.Labels[k] != v {
+			t.Errorf("label %s=%q, want %q", k, got.Labels[k], v)
+		}
+	}
+	if got.Annotations[label.PodNameLabelKey] != "basic-tikv-0" {
+		t.Errorf("annotations %v", got.Annotations)
+	}
+	writes = 0
+	if _, err := st.syncPV(context.Background(), pvc, identity); err != nil || writes != 0 {
+		t.Fatalf("second sync: %d writes, %v; want none", writes, err)
+	}
+	del := v1alpha1.PVReclaimPolicy("Delete")
+	tc.Spec.PVReclaimPolicy = &del
+	if _, err := st.syncPV(context.Background(), pvc, identity); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Get(context.Background(), client.ObjectKey{Name: "pv-1"}, got)
+	if got.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete {
+		t.Errorf("policy %s after asking for Delete", got.Spec.PersistentVolumeReclaimPolicy)
+	}
+}

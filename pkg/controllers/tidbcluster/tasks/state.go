@@ -30,6 +30,8 @@ type Deps struct {
 	Requeue time.Duration
 	// ReadNodes: Nodes may be read (for TiKV store labels).
 	ReadNodes bool
+	// ReadPVs: PersistentVolumes may be read and patched (labels, reclaim policy).
+	ReadPVs bool
 	// LocationLabels caches PD's replication.location-labels per cluster; nil asks every time.
 	LocationLabels *LocationLabelCache
 	// SentLabels remembers the labels sent to each TiDB server; nil sends them every time.
