@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -267,21 +268,65 @@ func (s *State) tikvUpgrade(replicas int32) *upgradeSpec {
 	}
 }
 
-// endAbandonedEvictions runs while TiKV is not upgrading. A pod that still carries
-// evictLeaderBeginTime was prepared for an upgrade that did not happen (the template went back,
-// the strategy became OnDelete): its store's evict-leader scheduler would keep it from ever
-// leading a Region again. The scheduler goes, then the annotation; the recorded leader counts
-// go from status. It looks only at the pods' annotations, so a settled cluster costs no call.
+// endAbandonedEvictions runs while TiKV is not upgrading and ends every leader eviction an
+// upgrade left behind, which would otherwise keep a store from ever leading a Region again:
+//   - on the round the upgrade ends (the last written phase is Upgrade), every evict-leader
+//     scheduler of the cluster's stores, as v1.6 does: the StatefulSet controller may mark the
+//     revision current before a reconcile has seen the last pod healthy and ended its eviction;
+//   - stores that still record leaderCountBeforeUpgrade (the same case, should that round have
+//     failed), and pods still marked evictLeaderBeginTime (an upgrade given up before their
+//     restart: the template went back, or the strategy became OnDelete).
+//
+// A settled cluster carries none of these marks, so it costs no call.
 func (s *State) endAbandonedEvictions(ctx context.Context, live *appsv1.StatefulSet) error {
-	for id, st := range s.Status.TiKV.Stores {
-		if st.LeaderCountBeforeUpgrade != nil {
-			st.LeaderCountBeforeUpgrade = nil
-			s.Status.TiKV.Stores[id] = st
-		}
-	}
 	pods, err := s.componentPods(ctx, label.TiKVComponent, live.Name, replicasOf(live))
 	if err != nil {
 		return err
+	}
+	marked := false
+	for _, pod := range pods {
+		if pod != nil {
+			if _, ok := pod.Annotations[label.EvictLeaderBeginTimeAnnKey]; ok {
+				marked = true
+			}
+		}
+	}
+	recorded := false
+	for _, st := range s.Status.TiKV.Stores {
+		recorded = recorded || st.LeaderCountBeforeUpgrade != nil
+	}
+	ending := s.Cluster.Status.TiKV.Phase == v1alpha1.UpgradePhase
+	if !marked && !recorded && !ending {
+		return nil
+	}
+	if !s.PDView.Reachable() {
+		// Ending them needs PD; the marks stay so that this runs again.
+		return nil
+	}
+	ids := map[uint64]string{}
+	for key, st := range s.Status.TiKV.Stores {
+		if id, err := strconv.ParseUint(st.ID, 10, 64); err == nil {
+			ids[id] = key
+		}
+	}
+	var end []uint64
+	if ending {
+		all := make([]uint64, 0, len(ids))
+		for id := range ids {
+			all = append(all, id)
+		}
+		running, err := s.PD.EvictLeaderSchedulersForStores(ctx, all...)
+		if err != nil {
+			return fmt.Errorf("list evict-leader schedulers after the upgrade: %w", err)
+		}
+		for id := range running {
+			end = append(end, id)
+		}
+	}
+	for id, key := range ids {
+		if s.Status.TiKV.Stores[key].LeaderCountBeforeUpgrade != nil && !slices.Contains(end, id) {
+			end = append(end, id)
+		}
 	}
 	for _, pod := range pods {
 		if pod == nil {
@@ -290,15 +335,26 @@ func (s *State) endAbandonedEvictions(ctx context.Context, live *appsv1.Stateful
 		if _, ok := pod.Annotations[label.EvictLeaderBeginTimeAnnKey]; !ok {
 			continue
 		}
-		if !s.PDView.Reachable() {
-			// Ending it needs PD; the annotation stays so that this runs again.
-			return nil
+		if id, _, ok := s.storeOfPod(pod.Name); ok && !slices.Contains(end, id) {
+			end = append(end, id)
 		}
-		if id, _, ok := s.storeOfPod(pod.Name); ok {
-			if err := s.PD.EndEvictLeader(ctx, id); err != nil {
-				return fmt.Errorf("end the leader eviction of store %d left by an abandoned upgrade: %w", id, err)
-			}
-			s.event(corev1.EventTypeNormal, "EndEvictLeader", "Upgrade", fmt.Sprintf("removed the evict-leader scheduler of store %d: the upgrade of pod %s did not happen", id, pod.Name))
+	}
+	slices.Sort(end)
+	for _, id := range end {
+		if err := s.PD.EndEvictLeader(ctx, id); err != nil {
+			return fmt.Errorf("end the leader eviction of store %d left by an upgrade: %w", id, err)
+		}
+		s.event(corev1.EventTypeNormal, "EndEvictLeader", "Upgrade", fmt.Sprintf("removed the evict-leader scheduler of store %d left by an upgrade", id))
+	}
+	for key, st := range s.Status.TiKV.Stores {
+		if st.LeaderCountBeforeUpgrade != nil {
+			st.LeaderCountBeforeUpgrade = nil
+			s.Status.TiKV.Stores[key] = st
+		}
+	}
+	for _, pod := range pods {
+		if pod == nil {
+			continue
 		}
 		if err := removeAnnotation(ctx, s.Client, pod, label.EvictLeaderBeginTimeAnnKey); err != nil {
 			return err
