@@ -25,7 +25,6 @@ import (
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
@@ -54,22 +53,10 @@ const (
 // crdDir holds the CustomResourceDefinitions the operator serves.
 const crdDir = "../../manifests/crd"
 
-var (
-	crdOnce sync.Once
-	crdErr  error
-)
-
 // installCRDs installs the CRDs into the shared cluster, once per test binary.
 func installCRDs(t *testing.T) {
 	t.Helper()
-	crdOnce.Do(func() {
-		_, crdErr = envtest.InstallCRDs(cluster.Shared(t).Config(), envtest.CRDInstallOptions{
-			Paths: []string{crdDir}, ErrorIfPathMissing: true, MaxTime: 3 * time.Minute,
-		})
-	})
-	if crdErr != nil {
-		t.Fatalf("install the CRDs of %s: %v", crdDir, crdErr)
-	}
+	cluster.InstallCRDs(t, crdDir)
 }
 
 // feed is the watch that tells the simulator which pods run. It runs while any scenario does

@@ -1,14 +1,10 @@
 package integration
 
 import (
-	"sync"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
 	"github.com/tidbops/tidb-operator/tests/cluster"
@@ -31,22 +27,8 @@ func TestMain(m *testing.M) {
 	cluster.SharedForTest(m, cluster.Options{Scheme: testScheme()})
 }
 
-var (
-	crdOnce sync.Once
-	crdErr  error
-)
-
 // installCRDs installs manifests/crd into the shared cluster once per test binary.
 func installCRDs(t *testing.T) {
 	t.Helper()
-	crdOnce.Do(func() {
-		_, crdErr = envtest.InstallCRDs(cluster.Shared(t).Config(), envtest.CRDInstallOptions{
-			Paths:              []string{"../../manifests/crd"},
-			ErrorIfPathMissing: true,
-			MaxTime:            3 * time.Minute,
-		})
-	})
-	if crdErr != nil {
-		t.Fatalf("install CRDs: %v", crdErr)
-	}
+	cluster.InstallCRDs(t, "../../manifests/crd")
 }

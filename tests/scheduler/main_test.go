@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 
@@ -159,22 +158,8 @@ func stopExtender(t *testing.T) {
 	}
 }
 
-var (
-	crdOnce sync.Once
-	crdErr  error
-)
-
 // installCRDs installs the TidbCluster CRD once per test binary.
 func installCRDs(t *testing.T) {
 	t.Helper()
-	crdOnce.Do(func() {
-		_, crdErr = envtest.InstallCRDs(cluster.Shared(t).Config(), envtest.CRDInstallOptions{
-			Paths:              []string{"../../manifests/crd/pingcap.com_tidbclusters.yaml"},
-			ErrorIfPathMissing: true,
-			MaxTime:            3 * time.Minute,
-		})
-	})
-	if crdErr != nil {
-		t.Fatalf("install CRDs: %v", crdErr)
-	}
+	cluster.InstallCRDs(t, "../../manifests/crd/pingcap.com_tidbclusters.yaml")
 }
