@@ -67,32 +67,8 @@ func steadyWindow(b *testing.B) time.Duration {
 //     round tripper on the operator's rest.Config and logged by verb and resource;
 //   - its calls to the simulated PD, TiKV and TiDB in the same two periods.
 func BenchmarkCreateToReady(b *testing.B) {
-	c := startCluster(b, true)
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	kc := c.Client()
-	logs, err := os.Create(filepath.Join(c.LogDir(), "operator.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = logs.Close() })
-	log := fileLogger(logs)
-
-	startPodWatch(ctx, b, c.Config(), log.WithName("podwatch"))
 	const ns = "bench"
-	for _, n := range []string{operatorNamespace, ns} {
-		if err := createNamespace(ctx, kc, n); err != nil {
-			b.Fatal(err)
-		}
-	}
-
-	counter := NewRequestCounter()
-	mgr := startOperator(ctx, b, c.Config(), counter, log.WithName("operator"))
-	select {
-	case <-mgr.Elected():
-	case <-time.After(2 * time.Minute):
-		b.Fatal("the operator did not become leader within two minutes")
-	}
+	ctx, kc, counter, mgr := startOperatorBench(b, "operator.log", ns)
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		b.Fatal("the operator's cache did not sync")
 	}
@@ -177,6 +153,37 @@ func BenchmarkCreateToReady(b *testing.B) {
 		window, steadyChurn.versions-1, steadyChurn.table())
 	b.Logf("PD/TiKV/TiDB calls during creation:\n%s", callTable(creationSim))
 	b.Logf("PD/TiKV/TiDB calls in %s of steady state:\n%s", window, callTable(steadySim))
+}
+
+// startOperatorBench starts the full simulated cluster, the pod feed of the simulator, the
+// namespaces and the operator (its log in logName under the cluster's log directory, its API
+// requests counted), and waits until the operator leads.
+func startOperatorBench(b *testing.B, logName, ns string) (context.Context, client.Client, *RequestCounter, ctrl.Manager) {
+	b.Helper()
+	c := startCluster(b, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	kc := c.Client()
+	logs, err := os.Create(filepath.Join(c.LogDir(), logName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = logs.Close() })
+	log := fileLogger(logs)
+	startPodWatch(ctx, b, c.Config(), log.WithName("podwatch"))
+	for _, n := range []string{operatorNamespace, ns} {
+		if err := createNamespace(ctx, kc, n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	counter := NewRequestCounter()
+	mgr := startOperator(ctx, b, c.Config(), counter, log.WithName("operator"))
+	select {
+	case <-mgr.Elected():
+	case <-time.After(2 * time.Minute):
+		b.Fatal("the operator did not become leader within two minutes")
+	}
+	return ctx, kc, counter, mgr
 }
 
 // startPodWatch feeds the simulator's model from the cluster's pods and TidbClusters.

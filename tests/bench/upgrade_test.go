@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,30 +26,8 @@ const upgradeTimeout = 10 * time.Minute
 // new image with Ready=True, the operator's reconciles, its API requests (all and writes) and its
 // calls to PD, TiKV and TiDB over that time.
 func BenchmarkRollingUpgrade(b *testing.B) {
-	c := startCluster(b, true)
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	kc := c.Client()
-	logs, err := os.Create(filepath.Join(c.LogDir(), "operator-upgrade.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = logs.Close() })
-	log := fileLogger(logs)
-	startPodWatch(ctx, b, c.Config(), log.WithName("podwatch"))
 	const ns = "bench-upgrade"
-	for _, n := range []string{operatorNamespace, ns} {
-		if err := createNamespace(ctx, kc, n); err != nil {
-			b.Fatal(err)
-		}
-	}
-	counter := NewRequestCounter()
-	mgr := startOperator(ctx, b, c.Config(), counter, log.WithName("operator"))
-	select {
-	case <-mgr.Elected():
-	case <-time.After(2 * time.Minute):
-		b.Fatal("the operator did not become leader within two minutes")
-	}
+	ctx, kc, counter, _ := startOperatorBench(b, "operator-upgrade.log", ns)
 	tc := basicCluster(b, ns)
 	if err := kc.Create(ctx, tc); err != nil {
 		b.Fatalf("create TidbCluster: %v", err)

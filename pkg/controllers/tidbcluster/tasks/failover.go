@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -122,7 +123,7 @@ func (s *State) tikvFailover(ctx context.Context) ([]string, error) {
 		if st.FailoverUID == "" {
 			st.FailoverUID = uuid.NewUUID()
 		}
-		claims, err := s.claimUIDs(ctx, f.Ordinal)
+		claims, err := s.claimUIDs(ctx, sts, f.Ordinal)
 		if err != nil {
 			return nil, err
 		}
@@ -198,21 +199,23 @@ func (s *State) tidbFailover(ctx context.Context) ([]string, error) {
 	return notes, nil
 }
 
-// claimUIDs are the UIDs of one ordinal's claims, recorded with a failure so that a later step
-// can tell the claims that failed from new ones.
-func (s *State) claimUIDs(ctx context.Context, ordinal int32) (map[types.UID]v1alpha1.EmptyStruct, error) {
-	sts := s.StatefulSets[label.TiKVComponent]
+// claimUIDs are the UIDs of one ordinal's claims (nil when it has none), recorded with a failure
+// or an unjoined member so that a later step can tell those claims from new ones.
+func (s *State) claimUIDs(ctx context.Context, sts *appsv1.StatefulSet, ordinal int32) (map[types.UID]v1alpha1.EmptyStruct, error) {
 	if sts == nil {
 		return nil, nil
 	}
-	out := map[types.UID]v1alpha1.EmptyStruct{}
+	var out map[types.UID]v1alpha1.EmptyStruct
 	for _, name := range ordinalPVCNames(sts, ordinal) {
 		pvc := &corev1.PersistentVolumeClaim{}
-		if err := s.Client.Get(ctx, client.ObjectKey{Namespace: s.Cluster.Namespace, Name: name}, pvc); err != nil {
+		if err := s.Client.Get(ctx, client.ObjectKey{Namespace: sts.Namespace, Name: name}, pvc); err != nil {
 			if apierrors.IsNotFound(err) {
 				continue
 			}
 			return nil, fmt.Errorf("get claim %s: %w", name, err)
+		}
+		if out == nil {
+			out = map[types.UID]v1alpha1.EmptyStruct{}
 		}
 		out[pvc.UID] = v1alpha1.EmptyStruct{}
 	}

@@ -2,13 +2,8 @@ package tasks
 
 import (
 	"context"
-	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/label"
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
@@ -42,19 +37,11 @@ func (s *State) refreshUnjoinedPD(ctx context.Context, sts *appsv1.StatefulSet) 
 		if old, ok := s.Cluster.Status.PD.UnjoinedMembers[pod.Name]; ok {
 			u.CreatedAt = old.CreatedAt
 		}
-		for _, name := range ordinalPVCNames(sts, int32(ord)) {
-			pvc := &corev1.PersistentVolumeClaim{}
-			if err := s.Client.Get(ctx, client.ObjectKey{Namespace: sts.Namespace, Name: name}, pvc); err != nil {
-				if apierrors.IsNotFound(err) {
-					continue
-				}
-				return fmt.Errorf("get claim %s: %w", name, err)
-			}
-			if u.PVCUIDSet == nil {
-				u.PVCUIDSet = map[types.UID]v1alpha1.EmptyStruct{}
-			}
-			u.PVCUIDSet[pvc.UID] = v1alpha1.EmptyStruct{}
+		claims, err := s.claimUIDs(ctx, sts, int32(ord))
+		if err != nil {
+			return err
 		}
+		u.PVCUIDSet = claims
 		if out == nil {
 			out = map[string]v1alpha1.UnjoinedMember{}
 		}
