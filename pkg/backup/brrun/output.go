@@ -1,0 +1,86 @@
+package brrun
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// maxLineLength is the longest piece of a line handed on at once. A longer line arrives in
+// several pieces of at most this length, in order; failing the run, or holding an unbounded
+// line in memory, would be worse than a log line split in two.
+const maxLineLength = 64 << 10
+
+// output sends the child's lines to the pod log and the handlers, one at a time: a line is
+// written to the log in one Write, so lines of stdout and stderr never interleave mid-line,
+// and handlers never run concurrently.
+type output struct {
+	mu   sync.Mutex
+	log  io.Writer
+	name string
+	h    Handlers
+}
+
+func (o *output) stdout(line string) { o.line(o.name+": ", o.h.Stdout, line) }
+func (o *output) stderr(line string) { o.line(o.name+" (stderr): ", o.h.Stderr, line) }
+
+func (o *output) line(prefix string, handle func(string), line string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, _ = io.WriteString(o.log, prefix+line+"\n") // a lost log line must not fail the backup
+	if handle != nil {
+		handle(line)
+	}
+}
+
+// note logs what brrun itself does, told apart from the child's output by its prefix.
+func (o *output) note(format string, args ...any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, _ = io.WriteString(o.log, "brrun: "+fmt.Sprintf(format, args...)+"\n")
+}
+
+// stream reads r until it ends and hands on each line, or each piece of a line longer than
+// maxLineLength, without its line end.
+func (ch *child) stream(r *os.File, emit func(string)) {
+	defer ch.readers.Done()
+	defer func() { _ = r.Close() }() // read to the end: nothing left to report
+	br := bufio.NewReaderSize(r, maxLineLength)
+	continued := false
+	for {
+		piece, isPrefix, err := br.ReadLine()
+		if err != nil {
+			return // EOF, or closed by drain
+		}
+		// A line exactly maxLineLength long ends in an empty piece, which is no line.
+		if !continued || isPrefix || len(piece) > 0 {
+			emit(string(piece))
+		}
+		continued = isPrefix
+	}
+}
+
+// commandLine is the command as logged: the path and the loggable arguments, an argument
+// quoted when it is empty or holds blanks or quotes, so that the words can be told apart.
+func commandLine(c Command) string {
+	args := c.LogArgs
+	if args == nil {
+		args = c.Args
+	}
+	words := make([]string, 0, len(args)+1)
+	for _, a := range append([]string{c.Path}, args...) {
+		words = append(words, quote(a))
+	}
+	return strings.Join(words, " ")
+}
+
+func quote(s string) string {
+	if s == "" || strings.ContainsAny(s, " \t\n\"'\\") {
+		return strconv.Quote(s)
+	}
+	return s
+}
