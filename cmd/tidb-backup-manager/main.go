@@ -11,16 +11,14 @@ import (
 	"syscall"
 
 	"github.com/tidbops/tidb-operator/pkg/backup/cli"
+	"github.com/tidbops/tidb-operator/pkg/backup/manager"
 )
-
-// newRunner is the backup logic linked into this build.
-var newRunner cli.NewRunner = cli.Unlinked
 
 func main() {
 	// A deleted Job pod gets SIGTERM; cancelling the context lets the runner stop its child
 	// process and record the interruption before the kubelet kills it.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	err := cli.NewCommand(newRunner, os.Stdout).ExecuteContext(ctx)
+	err := cli.NewCommand(manager.New, os.Stdout).ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", cli.ProgramName, err)

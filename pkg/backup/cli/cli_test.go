@@ -187,35 +187,6 @@ func TestRunnerConstructionFailureNamesTheCommand(t *testing.T) {
 	}
 }
 
-func TestTheUnlinkedRunnerFailsEverySubcommandClearly(t *testing.T) {
-	r, err := Unlinked(Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	cases := map[string]struct {
-		err  error  // what the subcommand returned
-		want string // the message
-	}{
-		"backup":  {r.Backup(ctx, job.BackupOptions{Common: job.Common{Namespace: "n"}, BackupName: "b"}), "backup n/b: not implemented in this build: the BR backup driver"},
-		"restore": {r.Restore(ctx, job.RestoreOptions{Common: job.Common{Namespace: "n"}, RestoreName: "r"}), "restore n/r: not implemented in this build: the BR restore driver"},
-		"clean":   {r.Clean(ctx, job.CleanOptions{Namespace: "n", BackupName: "b"}), "clean n/b: not implemented in this build: the backup data cleaner"},
-		"compact": {r.Compact(ctx, job.CompactOptions{Namespace: "n", ResourceName: "c"}), "compact n/c: not implemented in this build: the log backup compactor"},
-		"export":  {r.Export(ctx, job.ExportOptions{Common: job.Common{Namespace: "n"}, BackupName: "b"}), "export n/b: not implemented in this build: the Dumpling export driver"},
-		"import":  {r.Import(ctx, job.ImportOptions{Common: job.Common{Namespace: "n"}, RestoreName: "r"}), "import n/r: not implemented in this build: the Lightning import driver"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			if !errors.Is(tc.err, ErrNotImplemented) {
-				t.Fatalf("error %v does not wrap ErrNotImplemented", tc.err)
-			}
-			if !strings.HasPrefix(tc.err.Error(), tc.want) {
-				t.Fatalf("error = %q, want it to start with %q", tc.err, tc.want)
-			}
-		})
-	}
-}
-
 func TestVersionSubcommand(t *testing.T) {
 	r := &recorder{}
 	out, err := execute(t, r, "version")
@@ -236,7 +207,7 @@ func TestEveryV16SubcommandAndFlagExists(t *testing.T) {
 		"export":  {"namespace", "backupName", "bucket", "client-tls", "skipClientCA", "storageType"},
 		"import":  {"namespace", "restoreName", "client-tls", "skipClientCA", "backupPath"},
 	}
-	root := NewCommand(Unlinked, &bytes.Buffer{})
+	root := NewCommand(func(Env) (Runner, error) { return &recorder{}, nil }, &bytes.Buffer{})
 	if root.PersistentFlags().ShorthandLookup("k") == nil || root.PersistentFlags().Lookup("kubeconfig") == nil {
 		t.Error("--kubeconfig/-k is missing")
 	}
