@@ -85,8 +85,9 @@ unit: ## Unit tests of every module (no API server).
 check: lint unit verify ## lint + unit + verify: run before every commit.
 
 .PHONY: testbin
-testbin: ## Build (once) and cache etcd, kube-apiserver, controller-manager, scheduler and kwok.
+testbin: ## Build (once) and cache etcd, kube-apiserver, controller-manager, scheduler, kwok and the backup tests' servers.
 	hack/testbin.sh all >/dev/null
+	hack/testservers.sh all >/dev/null
 
 .PHONY: test
 test: testbin ## Every test of every module, including real API-server and simulated-cluster tests.
