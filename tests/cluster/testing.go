@@ -34,10 +34,12 @@ var shared *Cluster
 // with every component's log is kept and its path printed. An interrupt (Ctrl-C, SIGTERM) stops
 // the cluster before the binary exits.
 func SharedForTest(m *testing.M, opts Options) {
-	os.Exit(runShared(m, opts))
+	os.Exit(RunShared(m, opts))
 }
 
-func runShared(m *testing.M, opts Options) int {
+// RunShared is SharedForTest without the exit: it returns the tests' exit code, for a
+// TestMain that has its own clean-up to do after the cluster is stopped.
+func RunShared(m *testing.M, opts Options) int {
 	// testing.Short needs parsed flags; m.Run does not parse them a second time.
 	if !flag.Parsed() {
 		flag.Parse()
