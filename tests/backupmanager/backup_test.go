@@ -247,3 +247,28 @@ func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestAMissingCredentialFailsNamingWhatToSet: an Azure backup whose Job has no key, no SAS
+// token and no Azure AD credentials fails before BR starts, with a message that says which
+// variables or spec field would provide one.
+func TestAMissingCredentialFailsNamingWhatToSet(t *testing.T) {
+	cluster.InstallCRDs(t, "../../manifests/crd")
+	ns := cluster.Namespace(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b := azureBackend(t)
+	bk := newBackup(ns, "no-key", b, "no-key")
+	scheduleBackup(ctx, t, bk)
+	r := startManager(t, env{"AZURE_STORAGE_ACCOUNT": b.env["AZURE_STORAGE_ACCOUNT"]}, "backup", "--namespace="+ns, "--backupName=no-key")
+	if code := r.wait(t, time.Minute); code == 0 {
+		t.Fatal("exit 0 without any Azure credential")
+	}
+	got := getBackup(ctx, t, client.ObjectKeyFromObject(bk))
+	failed := condition(got, v1alpha1.BackupFailed)
+	if failed == nil || failed.Reason != "StorageAccessFailed" || !strings.Contains(failed.Message, "AZURE_STORAGE_KEY") {
+		t.Fatalf("conditions %+v; want Failed (StorageAccessFailed) naming AZURE_STORAGE_KEY", got.Status.Conditions)
+	}
+	if condition(got, v1alpha1.BackupRunning) != nil {
+		t.Error("BR was started without a credential")
+	}
+}

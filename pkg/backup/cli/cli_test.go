@@ -245,3 +245,32 @@ func countFlags(cmd *cobra.Command) int {
 	})
 	return n
 }
+
+func TestHelpShowsTheSubcommandsOwnFlagsAndVerbosityOnly(t *testing.T) {
+	root := NewCommand(func(Env) (Runner, error) { return &recorder{}, nil }, &bytes.Buffer{})
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetArgs([]string{"clean", "--help"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	help := out.String()
+	for _, want := range []string{"--backupName", "--namespace", "--kubeconfig", "-v, --v", "status.backupPath"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("clean --help lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "log_backtrace_at") {
+		t.Errorf("clean --help lists klog's flags:\n%s", help)
+	}
+}
+
+func TestHiddenKlogFlagsAreStillAccepted(t *testing.T) {
+	r := &recorder{}
+	if _, err := execute(t, r, "clean", "--namespace=n", "--backupName=b", "--logtostderr=true", "--skip_headers"); err != nil {
+		t.Fatalf("a v1.6 Job passing klog flags is refused: %v", err)
+	}
+	if r.called != "clean" {
+		t.Fatalf("runner called %q", r.called)
+	}
+}

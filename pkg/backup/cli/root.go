@@ -45,6 +45,13 @@ func NewCommand(newRunner NewRunner, stdout io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVarP(&env.Kubeconfig, job.FlagKubeconfig, job.FlagKubeconfigShort, "", "Path to a kubeconfig; omit it inside the cluster")
 	logging.AddFlags(logFlags)
 	root.PersistentFlags().AddGoFlagSet(logFlags)
+	// klog's flags stay accepted (v1.6's Jobs may pass them) but only -v is worth reading
+	// about in --help; the rest would bury the subcommand's own flags.
+	logFlags.VisitAll(func(f *flag.Flag) {
+		if f.Name != "v" {
+			_ = root.PersistentFlags().MarkHidden(f.Name)
+		}
+	})
 
 	run := func(o job.Options, call func(context.Context, Runner) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
@@ -60,10 +67,11 @@ func NewCommand(newRunner NewRunner, stdout io.Writer) *cobra.Command {
 			return call(cmd.Context(), r)
 		}
 	}
-	subcommand := func(o job.Options, short string, call func(context.Context, Runner) error) *cobra.Command {
+	subcommand := func(o job.Options, short, long string, call func(context.Context, Runner) error) *cobra.Command {
 		c := &cobra.Command{
 			Use:   o.Command(),
 			Short: short,
+			Long:  short + ".\n\n" + long,
 			Args:  cobra.NoArgs,
 			RunE:  run(o, call),
 		}
@@ -80,17 +88,17 @@ func NewCommand(newRunner NewRunner, stdout io.Writer) *cobra.Command {
 		imp     job.ImportOptions
 	)
 	root.AddCommand(
-		subcommand(&backup, "Back up a cluster with BR as a Backup describes",
+		subcommand(&backup, "Back up a cluster with BR as a Backup describes", helpBackup,
 			func(ctx context.Context, r Runner) error { return r.Backup(ctx, backup) }),
-		subcommand(&restore, "Restore a cluster with BR as a Restore describes",
+		subcommand(&restore, "Restore a cluster with BR as a Restore describes", helpRestore,
 			func(ctx context.Context, r Runner) error { return r.Restore(ctx, restore) }),
-		subcommand(&clean, "Delete the data of a Backup",
+		subcommand(&clean, "Delete the data of a Backup", helpClean,
 			func(ctx context.Context, r Runner) error { return r.Clean(ctx, clean) }),
-		subcommand(&compact, "Compact log backup data as a CompactBackup describes",
+		subcommand(&compact, "Compact log backup data as a CompactBackup describes", helpCompact,
 			func(ctx context.Context, r Runner) error { return r.Compact(ctx, compact) }),
-		subcommand(&export, "Export a cluster with Dumpling and upload it",
+		subcommand(&export, "Not supported: v1.6's Dumpling export (a Backup without spec.br)", helpUnsupported,
 			func(ctx context.Context, r Runner) error { return r.Export(ctx, export) }),
-		subcommand(&imp, "Download an export and load it with Lightning",
+		subcommand(&imp, "Not supported: v1.6's Lightning import (a Restore without spec.br)", helpUnsupported,
 			func(ctx context.Context, r Runner) error { return r.Import(ctx, imp) }),
 		&cobra.Command{
 			Use:   "version",
