@@ -3,6 +3,8 @@ package backupmanager
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
 	"github.com/tidbops/tidb-operator/pkg/backup/backupmeta"
+	"github.com/tidbops/tidb-operator/tests/brdouble"
 	"github.com/tidbops/tidb-operator/tests/cluster"
 )
 
@@ -46,6 +49,9 @@ func TestSnapshotBackupCompletesOnEveryStorage(t *testing.T) {
 			name := "full-" + b.name
 			prefix := "cluster-a/" + name
 			bk := newBackup(ns, name, b, prefix)
+			// No spec.commitTs: BR picks the snapshot TS, so status.commitTs can only be
+			// right if it was read back from the backupmeta.
+			bk.Spec.CommitTs = ""
 			scheduleBackup(ctx, t, bk)
 			key := client.ObjectKeyFromObject(bk)
 
@@ -69,11 +75,12 @@ func TestSnapshotBackupCompletesOnEveryStorage(t *testing.T) {
 			if want := b.statusPath(prefix); got.Status.BackupPath != want {
 				t.Errorf("backupPath %q, want %q", got.Status.BackupPath, want)
 			}
-			if got.Status.CommitTs != fmt.Sprint(commitTS) {
-				t.Errorf("commitTs %q, want %d", got.Status.CommitTs, commitTS)
-			}
-			// The size is what the backupmeta on the store says, read here independently.
+			// The commit TS and size are what the backupmeta on the store says, read here
+			// independently of the code under test.
 			meta := readMeta(ctx, t, b, prefix)
+			if got.Status.CommitTs != fmt.Sprint(meta.EndVersion) || meta.EndVersion == 0 {
+				t.Errorf("commitTs %q, backupmeta's end version %d", got.Status.CommitTs, meta.EndVersion)
+			}
 			if got.Status.BackupSize != int64(meta.Size) || meta.Size == 0 {
 				t.Errorf("backupSize %d, backupmeta says %d", got.Status.BackupSize, meta.Size)
 			}
@@ -81,7 +88,7 @@ func TestSnapshotBackupCompletesOnEveryStorage(t *testing.T) {
 				t.Errorf("missing size/time fields: %+v", got.Status)
 			}
 			if len(seen) < 2 {
-				t.Errorf("progress seen while BR ran: %q, want at least two distinct values", seen)
+				t.Errorf("progress seen while BR ran (Running, below 100%%): %q, want at least two distinct values", seen)
 			}
 			if last := got.Status.Progresses; len(last) == 0 || last[len(last)-1].Progress != 100 {
 				t.Errorf("final progress %+v, want 100%%", last)
@@ -152,7 +159,8 @@ func TestSIGTERMStopsBRAndRecordsTheInterruption(t *testing.T) {
 	scheduleBackup(ctx, t, bk)
 	key := client.ObjectKeyFromObject(bk)
 
-	r := startManager(t, b.env.with(env{"BRDOUBLE_HANG": "1"}), "backup", "--namespace="+ns, "--backupName=interrupted")
+	record := filepath.Join(t.TempDir(), "br-runs.jsonl")
+	r := startManager(t, b.env.with(env{"BRDOUBLE_HANG": "1", "BRDOUBLE_RECORD": record}), "backup", "--namespace="+ns, "--backupName=interrupted")
 	// Wait until BR runs and has reported progress, then stop the container.
 	waitFor(ctx, t, "progress while BR hangs", func() bool {
 		got := &v1alpha1.Backup{}
@@ -169,9 +177,15 @@ func TestSIGTERMStopsBRAndRecordsTheInterruption(t *testing.T) {
 	if failed == nil || failed.Reason != "Interrupted" || !strings.Contains(failed.Message, "SIGTERM") {
 		t.Fatalf("conditions %+v; want Failed with reason Interrupted naming SIGTERM", got.Status.Conditions)
 	}
-	if out := r.out.String(); !strings.Contains(out, "interrupted") {
-		t.Errorf("BR's own interruption message is not in the pod log:\n%s", out)
+	// BR itself got the signal (its own words, streamed with its prefix), and is gone.
+	if out := r.out.String(); !strings.Contains(out, `br: `) || !strings.Contains(out, `["received signal to exit"]`) {
+		t.Errorf("BR's own report of the signal is not in the pod log:\n%s", out)
 	}
+	runs, err := brdouble.ReadRecords(record)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("BR runs recorded: %v, %v; want one", runs, err)
+	}
+	waitFor(ctx, t, "BR's process to be gone", func() bool { return processGone(runs[0].PID) })
 }
 
 // TestARestartedPodRecordsRestart: a pod that finds the Backup past Scheduled (its previous
@@ -270,5 +284,51 @@ func TestAMissingCredentialFailsNamingWhatToSet(t *testing.T) {
 	}
 	if condition(got, v1alpha1.BackupRunning) != nil {
 		t.Error("BR was started without a credential")
+	}
+}
+
+// processGone reports whether pid no longer runs: it does not exist, or it is a zombie that
+// nobody reaped (the double's parent has exited; in a container init reaps it).
+func processGone(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the parenthesised command name.
+	if i := strings.LastIndexByte(string(data), ')'); i >= 0 && i+2 < len(data) {
+		return data[i+2] == 'Z'
+	}
+	return false
+}
+
+// TestSecretsBRPrintsNeverReachTheLogOrTheStatus: BR echoes request URLs and arguments in its
+// errors; a credential it prints (here the S3 secret key and a SAS signature in a URL) is
+// replaced in the pod log and in the Failed message.
+func TestSecretsBRPrintsNeverReachTheLogOrTheStatus(t *testing.T) {
+	cluster.InstallCRDs(t, "../../manifests/crd")
+	ns := cluster.Namespace(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b := localBackend(t)
+	bk := newBackup(ns, "echoes", b, "echoes")
+	scheduleBackup(ctx, t, bk)
+	const secretKey = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+	const sig = "hX9kq2Yf0s1Lw8PqR7tUvW3xZ"
+	r := startManager(t, b.env.with(env{
+		"AWS_SECRET_ACCESS_KEY": secretKey,
+		"BRDOUBLE_FAIL":         "PUT https://acct.blob.core.windows.net/c/x?sv=2022-11-02&sig=" + sig + " with key " + secretKey + ": 403",
+	}), "backup", "--namespace="+ns, "--backupName=echoes")
+	if code := r.wait(t, time.Minute); code == 0 {
+		t.Fatal("exit 0 after BR failed")
+	}
+	got := getBackup(ctx, t, client.ObjectKeyFromObject(bk))
+	failed := condition(got, v1alpha1.BackupFailed)
+	if failed == nil || !strings.Contains(failed.Message, "REDACTED") {
+		t.Fatalf("conditions %+v; want Failed with BR's error, redacted", got.Status.Conditions)
+	}
+	for where, text := range map[string]string{"the Failed message": failed.Message, "the pod log": r.out.String()} {
+		if strings.Contains(text, secretKey) || strings.Contains(text, sig) {
+			t.Errorf("a secret BR printed is in %s:\n%s", where, text)
+		}
 	}
 }

@@ -47,7 +47,7 @@ func TestCompactReportsProgressAndEndTs(t *testing.T) {
 	key := client.ObjectKeyFromObject(cb)
 	w := watchProgress(ctx, func(ctx context.Context) (string, bool) {
 		got := &v1alpha1.CompactBackup{}
-		if err := c.Get(ctx, key, got); err != nil || got.Status.Progress == "" {
+		if err := c.Get(ctx, key, got); err != nil || got.Status.State != v1alpha1.CompactStateRunning || got.Status.Progress == "" {
 			return "", false
 		}
 		return got.Status.Progress, true

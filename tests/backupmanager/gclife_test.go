@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,6 +51,28 @@ func TestBackupRaisesTheGCLifeTimeAndSetsItBack(t *testing.T) {
 	}
 	if out := r.out.String(); db.Password != "" && strings.Contains(out, db.Password) {
 		t.Error("the TiDB password appears in the output")
+	}
+
+	// Stopped mid-backup, the manager still sets the GC life time back before it exits.
+	stopped := newBackup(ns, "with-gc-stopped", b, "with-gc-stopped")
+	stopped.Spec.TikvGCLifeTime = &wanted
+	stopped.Spec.From = bk.Spec.From
+	scheduleBackup(ctx, t, stopped)
+	r = startManager(t, b.env.with(env{"BACKUP_MANAGER_PASSWORD": db.Password, "BRDOUBLE_HANG": "1"}),
+		"backup", "--namespace="+ns, "--backupName=with-gc-stopped")
+	waitFor(ctx, t, "the raised GC life time", func() bool { return gcLifeTime(ctx, t, db) == wanted })
+	waitFor(ctx, t, "Running", func() bool {
+		got := &v1alpha1.Backup{}
+		return c.Get(ctx, client.ObjectKeyFromObject(stopped), got) == nil && got.Status.Phase == v1alpha1.BackupRunning
+	})
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t, 30*time.Second); code == 0 {
+		t.Fatal("exit 0 after SIGTERM")
+	}
+	if got := gcLifeTime(ctx, t, db); got != "10m0s" {
+		t.Errorf("GC life time after an interrupted backup: %q, want it back at 10m0s", got)
 	}
 }
 

@@ -205,7 +205,8 @@ func condition(bk *v1alpha1.Backup, t v1alpha1.BackupConditionType) *v1alpha1.Ba
 }
 
 // progressWatcher polls an object's progress while a process runs and keeps every distinct
-// value seen, so a test can tell live progress from a single write at the end.
+// value seen while the resource is running and not yet at 100%, so a test can tell live
+// progress from writes at the start and the end.
 type progressWatcher struct {
 	mu   sync.Mutex
 	seen []string
@@ -251,7 +252,7 @@ func (w *progressWatcher) values() []string {
 func backupProgress(key client.ObjectKey, c client.Client) func(context.Context) (string, bool) {
 	return func(ctx context.Context) (string, bool) {
 		bk := &v1alpha1.Backup{}
-		if err := c.Get(ctx, key, bk); err != nil || len(bk.Status.Progresses) == 0 {
+		if err := c.Get(ctx, key, bk); err != nil || bk.Status.Phase != v1alpha1.BackupRunning || !moving(bk.Status.Progresses) {
 			return "", false
 		}
 		return progressString(bk.Status.Progresses), true
@@ -261,11 +262,17 @@ func backupProgress(key client.ObjectKey, c client.Client) func(context.Context)
 func restoreProgress(key client.ObjectKey, c client.Client) func(context.Context) (string, bool) {
 	return func(ctx context.Context) (string, bool) {
 		rs := &v1alpha1.Restore{}
-		if err := c.Get(ctx, key, rs); err != nil || len(rs.Status.Progresses) == 0 {
+		if err := c.Get(ctx, key, rs); err != nil || rs.Status.Phase != v1alpha1.RestoreRunning || !moving(rs.Status.Progresses) {
 			return "", false
 		}
 		return progressString(rs.Status.Progresses), true
 	}
+}
+
+// moving says progress is being made: some step is reported and the last is not finished.
+// Only such values count as live progress; the final 100% is written when BR ends anyway.
+func moving(ps []v1alpha1.Progress) bool {
+	return len(ps) > 0 && ps[len(ps)-1].Progress < 100
 }
 
 func progressString(ps []v1alpha1.Progress) string {

@@ -44,8 +44,8 @@ func TestLogBackupSubcommandsUpdateTheirStatuses(t *testing.T) {
 
 	logRun(v1alpha1.LogStartCommand, "--commit-ts="+startTS)
 	got := getBackup(ctx, t, key)
-	if got.Status.CommitTs != startTS {
-		t.Errorf("commitTs %q after log start, want %s", got.Status.CommitTs, startTS)
+	if meta := readMeta(ctx, t, b, "log/pitr-log"); got.Status.CommitTs != fmt.Sprint(meta.StartVersion) || got.Status.CommitTs != startTS {
+		t.Errorf("commitTs %q after log start; backupmeta's start version %d, --commit-ts %s", got.Status.CommitTs, meta.StartVersion, startTS)
 	}
 	if got.Status.BackupPath != b.statusPath("log/pitr-log") {
 		t.Errorf("backupPath %q", got.Status.BackupPath)

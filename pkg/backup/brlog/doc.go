@@ -9,7 +9,11 @@
 //   - ParseBase64ify reads the storage backend `br operator base64ify` prints.
 //   - ParseCompactLog reads tikv-ctl's JSON log during `compact-log-backup`.
 //   - Throttle passes a stream of values (progress) on at most once per interval, so that a
-//     chatty tool does not turn into one API write per line.
+//     chatty tool does not turn into one API write per line. Flush ends it: once Flush has
+//     returned no report runs or starts, so the caller may close what reports write to.
+//   - SecretRedactor makes the per-line redactor for brrun.Command.Redact: the tools echo
+//     storage URLs with SAS tokens and signed request URLs, which must reach neither the pod
+//     log nor a status message.
 //
 // # tikv-ctl's compact-log-backup log
 //

@@ -16,6 +16,10 @@ import (
 // of Offer or Flush or from a timer's. report must not call Offer or Flush, and should return
 // quickly (hand the value to a writer goroutine): an Offer that reports waits for it, and so
 // does the tool's output handler calling Offer. The methods are safe for concurrent use.
+//
+// Flush ends the Throttle: it returns only once no report is running, and none starts after
+// it, so the caller may then close whatever report writes to. A timer that fires after Flush
+// does nothing, and a value offered after Flush is dropped. A second Flush only waits.
 type Throttle[T comparable] struct {
 	interval time.Duration
 	clock    clock.Clock
@@ -30,9 +34,11 @@ type Throttle[T comparable] struct {
 	armed    bool   // a timer is scheduled for generation gen
 	gen      uint64 // invalidates timers that Flush superseded
 	stop     func() // stops the armed timer, once it is known
+	stopped  bool   // Flush was called: nothing more is reported
 
 	// reportMu makes reports sequential. It is taken while mu is still held, so reports keep
-	// the order in which they were decided under mu.
+	// the order in which they were decided under mu; Flush takes it too, to wait for a report
+	// that a timer or an Offer started before Flush took mu.
 	reportMu sync.Mutex
 }
 
@@ -54,6 +60,11 @@ func (t *Throttle[T]) Offer(v T) {
 	// mu could deadlock against a concurrent Step.
 	now := t.clock.Now()
 	t.mu.Lock()
+	if t.stopped {
+		// The caller may already have closed what report writes to.
+		t.mu.Unlock()
+		return
+	}
 	if t.reported && v == t.last {
 		// The latest value is the one already out: whatever was pending is stale.
 		t.pending = false
@@ -87,18 +98,28 @@ func (t *Throttle[T]) Offer(v T) {
 	}
 }
 
-// Flush reports the latest value if it was not reported yet, and cancels the pending timer.
-// Call it when the tool ended, so that its last progress is not lost.
+// Flush reports the latest value if it was not reported yet, cancels the pending timer and
+// stops the Throttle. It returns once every report has returned, the one it made and any that
+// was running when it was called. Call it when the tool ended, so that its last progress is
+// not lost, and before closing what report writes to.
 func (t *Throttle[T]) Flush() {
 	now := t.clock.Now()
 	t.mu.Lock()
 	stop := t.stop
+	// stopped and the new generation are set under mu, so a timer that fires from now on and
+	// an Offer that comes after this see them and report nothing.
+	t.stopped = true
 	t.armed, t.stop = false, nil
 	t.gen++
 	if t.pending {
+		// emitLocked waits for a running report before starting this one, and returns when
+		// this one has returned.
 		t.emitLocked(t.next, now)
 	} else {
 		t.mu.Unlock()
+		// A timer may have cleared pending and be inside report right now: without this wait,
+		// Flush would return while it runs and the caller would close what it writes to.
+		t.waitForReport()
 	}
 	if stop != nil {
 		stop()
@@ -108,7 +129,8 @@ func (t *Throttle[T]) Flush() {
 // fire is the timer of generation gen going off.
 func (t *Throttle[T]) fire(gen uint64, due time.Time) {
 	t.mu.Lock()
-	if !t.armed || t.gen != gen {
+	if t.stopped || !t.armed || t.gen != gen {
+		// Flush superseded this timer (and cancelled it, but it had already fired).
 		t.mu.Unlock()
 		return
 	}
@@ -129,6 +151,12 @@ func (t *Throttle[T]) emitLocked(v T, at time.Time) {
 	t.mu.Unlock()
 	defer t.reportMu.Unlock()
 	t.report(v)
+}
+
+// waitForReport returns once no report is running. Call it without mu held.
+func (t *Throttle[T]) waitForReport() {
+	t.reportMu.Lock()
+	defer t.reportMu.Unlock()
 }
 
 // schedule runs f after d and returns a function that cancels it.

@@ -1,8 +1,10 @@
 package brlog
 
 import (
+	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,16 +97,29 @@ func TestThrottle(t *testing.T) {
 			{step: 2 * interval, want: []int{1, 2}},
 		}},
 		{"flush with nothing pending reports nothing", interval, []op{
-			{flush: true, want: nil},
 			{offer: 1, want: []int{1}},
 			{flush: true, want: []int{1}},
 		}},
-		{"values offered after a flush are throttled from the flush", interval, []op{
+		{"values offered after a flush are dropped, since the caller may have closed what report writes to", interval, []op{
 			{offer: 1, want: []int{1}},
 			{offer: 2, want: []int{1}},
 			{flush: true, want: []int{1, 2}},
 			{offer: 3, want: []int{1, 2}},
-			{step: interval, want: []int{1, 2, 3}},
+			{step: interval, want: []int{1, 2}},
+			{step: 2 * interval, want: []int{1, 2}},
+			{offer: 4, want: []int{1, 2}},
+		}},
+		{"a first value offered after a flush is dropped too", interval, []op{
+			{flush: true, want: nil},
+			{offer: 1, want: nil},
+			{step: interval, want: nil},
+		}},
+		{"a second flush reports nothing more", interval, []op{
+			{offer: 1, want: []int{1}},
+			{offer: 2, want: []int{1}},
+			{flush: true, want: []int{1, 2}},
+			{offer: 3, want: []int{1, 2}},
+			{flush: true, want: []int{1, 2}},
 		}},
 		{"a zero interval reports every distinct value at once", 0, []op{
 			{offer: 1, want: []int{1}},
@@ -198,23 +213,150 @@ func TestThrottleConcurrency(t *testing.T) {
 		th.Flush()
 		check(t, r.reports())
 	})
-	t.Run("reports keep the order of the offers with the real clock and Flush from another goroutine", func(t *testing.T) {
-		var r recorder
-		th := NewThrottle(time.Millisecond, nil, r.report)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 50 {
+	t.Run("a flush from another goroutine during the offers ends the reports, which stay in order", func(t *testing.T) {
+		for range 20 {
+			var r recorder
+			var flushed atomic.Bool
+			var after atomic.Int64
+			th := NewThrottle(time.Millisecond, nil, func(v int) {
+				if flushed.Load() {
+					after.Store(int64(v))
+				}
+				r.report(v)
+			})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(rand.IntN(500)) * time.Microsecond)
 				th.Flush()
-				time.Sleep(100 * time.Microsecond)
+				flushed.Store(true)
+			}()
+			for v := 1; v <= n; v++ {
+				th.Offer(v)
 			}
-		}()
-		for v := 1; v <= n; v++ {
-			th.Offer(v)
+			wg.Wait()
+			time.Sleep(5 * time.Millisecond) // room for a timer that would still fire
+			if v := after.Load(); v != 0 {
+				t.Fatalf("%d was reported after Flush returned", v)
+			}
+			got := r.reports()
+			for i := 1; i < len(got); i++ {
+				if got[i] <= got[i-1] {
+					t.Fatalf("reports out of order at %d: %d after %d", i, got[i], got[i-1])
+				}
+			}
 		}
-		wg.Wait()
-		th.Flush()
-		check(t, r.reports())
 	})
+}
+
+// TestThrottleFlushWaitsForATimedReport is the race the manager hit: the timer fires, clears
+// pending and is inside report when Flush comes; a Flush that saw nothing pending and returned
+// at once let the manager close the channel that report was about to send on (a panic on the
+// timer's goroutine). Flush must wait for that report, and nothing may be reported after it.
+func TestThrottleFlushWaitsForATimedReport(t *testing.T) {
+	const interval = 10 * time.Millisecond
+	// The real clock and the timer-only fake clock run the timer's report on a goroutine of its
+	// own, as production does. FakeClock's AfterFunc runs it inside Step, under the clock's
+	// lock, which Flush's clock.Now waits for: that path is checked too, but never raced.
+	clocks := []struct {
+		name string
+		// make returns the clock and a function firing the timer armed one interval ahead.
+		make func() (clock.Clock, func())
+	}{
+		{"with the real clock", func() (clock.Clock, func()) { return nil, func() {} }},
+		{"with a fake clock's timer", func() (clock.Clock, func()) {
+			fake := clocktesting.NewFakeClock(time.Unix(1_700_000_000, 0))
+			return timerOnlyClock{fake}, func() { waitForWaiter(t, fake); fake.Step(interval) }
+		}},
+		{"with a fake clock's AfterFunc", func() (clock.Clock, func()) {
+			fake := clocktesting.NewFakeClock(time.Unix(1_700_000_000, 0))
+			return fake, func() { waitForWaiter(t, fake); go fake.Step(interval) }
+		}},
+	}
+	for _, c := range clocks {
+		t.Run("flush returns only after the report the timer started, and nothing is reported after it ("+c.name+")", func(t *testing.T) {
+			clk, fireTimer := c.make()
+			var (
+				r        recorder
+				flushed  atomic.Bool // Flush has returned
+				late     atomic.Int64
+				entered  = make(chan struct{})
+				release  = make(chan struct{})
+				blockOne sync.Once
+			)
+			th := NewThrottle(interval, clk, func(v int) {
+				if flushed.Load() {
+					late.Store(int64(v))
+				}
+				if v == 2 {
+					// The timed report: it blocks, as a report handing its value to a busy
+					// writer would, until the test has seen that Flush waits for it.
+					blockOne.Do(func() {
+						close(entered)
+						<-release
+					})
+				}
+				r.report(v)
+			})
+			th.Offer(1) // reported at once
+			th.Offer(2) // pending: the timer reports it
+			fireTimer()
+			select {
+			case <-entered:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the timer did not start the report")
+			}
+
+			done := make(chan struct{})
+			go func() {
+				th.Flush()
+				flushed.Store(true)
+				close(done)
+			}()
+			select {
+			case <-done:
+				t.Fatal("Flush returned while the timer's report was still running")
+			case <-time.After(50 * time.Millisecond):
+			}
+			close(release)
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Flush did not return after the report did")
+			}
+			if got := r.reports(); !slices.Equal(got, []int{1, 2}) {
+				t.Fatalf("reports = %v when Flush returned, want [1 2]", got)
+			}
+
+			// Nothing more may start: not an offer, not a timer.
+			th.Offer(3)
+			th.Offer(4)
+			if f, ok := clk.(*clocktesting.FakeClock); ok {
+				f.Step(10 * interval)
+			} else if f, ok := clk.(timerOnlyClock); ok {
+				f.Clock.(*clocktesting.FakeClock).Step(10 * interval)
+			}
+			time.Sleep(5 * interval)
+			if v := late.Load(); v != 0 {
+				t.Fatalf("%d was reported after Flush returned", v)
+			}
+			if got := r.reports(); !slices.Equal(got, []int{1, 2}) {
+				t.Fatalf("reports = %v after Flush, want [1 2]", got)
+			}
+		})
+	}
+}
+
+// waitForWaiter waits until the throttle has armed its timer on fake, so that stepping the
+// clock fires it.
+func waitForWaiter(t *testing.T, fake *clocktesting.FakeClock) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !fake.HasWaiters() {
+		if time.Now().After(deadline) {
+			t.Fatal("the throttle armed no timer")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

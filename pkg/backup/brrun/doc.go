@@ -12,5 +12,9 @@
 // (whole configurations, JSON blobs).
 //
 // The command line is logged in its redacted form only, and the environment (where the storage
-// credentials are) never.
+// credentials are) never. The tools' own output can hold secrets too (BR echoes its --storage
+// URL, SDKs log signed request URLs), so Command.Redact rewrites every line before it reaches
+// the log or a handler (the handlers build the failure message in the CR's status), and
+// Command.QuietStdout keeps a stdout that is a secret as a whole (`br operator base64ify`'s)
+// out of the log while the handler still gets it.
 package brrun

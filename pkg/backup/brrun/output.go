@@ -23,25 +23,62 @@ type output struct {
 	log  io.Writer
 	name string
 	h    Handlers
+	// redact is Command.Redact (nil: lines go out as they are).
+	redact func(string) string
+	// quietStdout is Command.QuietStdout; hiddenBytes and hiddenLines count what it kept out
+	// of the log, for the one line that says so.
+	quietStdout              bool
+	hiddenBytes, hiddenLines int
 }
 
-func (o *output) stdout(line string) { o.line(o.name+": ", o.h.Stdout, line) }
-func (o *output) stderr(line string) { o.line(o.name+" (stderr): ", o.h.Stderr, line) }
+func (o *output) stdout(line string) { o.line(o.name+": ", o.h.Stdout, line, o.quietStdout) }
+func (o *output) stderr(line string) { o.line(o.name+" (stderr): ", o.h.Stderr, line, false) }
 
-func (o *output) line(prefix string, handle func(string), line string) {
+func (o *output) line(prefix string, handle func(string), line string, quiet bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	_, _ = io.WriteString(o.log, prefix+line+"\n") // a lost log line must not fail the backup
+	if quiet {
+		o.hiddenBytes += len(line) // what the child printed, line ends aside
+		o.hiddenLines++
+	}
+	// Under mu, so that a redactor need not be safe for concurrent use.
+	if o.redact != nil {
+		line = o.redact(line)
+	}
+	if !quiet {
+		_, _ = io.WriteString(o.log, prefix+line+"\n") // a lost log line must not fail the backup
+	}
 	if handle != nil {
 		handle(line)
 	}
 }
 
-// note logs what brrun itself does, told apart from the child's output by its prefix.
+// hiddenSummary logs, in place of the stdout QuietStdout kept out of the log, how much there
+// was: whoever reads the pod log then knows the tool did print something, and that it was
+// withheld on purpose rather than lost.
+func (o *output) hiddenSummary() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.quietStdout {
+		return
+	}
+	lines := "lines"
+	if o.hiddenLines == 1 {
+		lines = "line"
+	}
+	_, _ = fmt.Fprintf(o.log, "%s: <stdout not shown: %d bytes in %d %s>\n", o.name, o.hiddenBytes, o.hiddenLines, lines)
+}
+
+// note logs what brrun itself does, told apart from the child's output by its prefix. It is
+// redacted too: the command line it logs may hold what LogArgs missed.
 func (o *output) note(format string, args ...any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	_, _ = io.WriteString(o.log, "brrun: "+fmt.Sprintf(format, args...)+"\n")
+	msg := fmt.Sprintf(format, args...)
+	if o.redact != nil {
+		msg = o.redact(msg)
+	}
+	_, _ = io.WriteString(o.log, "brrun: "+msg+"\n")
 }
 
 // stream reads r until it ends and hands on each line, or each piece of a line longer than

@@ -34,6 +34,18 @@ type Command struct {
 	Env []string
 	// LogArgs is Args as they may be logged (credentials redacted); nil logs Args.
 	LogArgs []string
+	// Redact, when not nil, rewrites every line of the child's output before it is written to
+	// the log and before it is handed to a handler, and brrun's own log lines (the command
+	// line among them): BR echoes its --storage URL with the SAS token, SDKs log signed
+	// request URLs, and the handlers build the failure message written to the CR's status.
+	// brlog.SecretRedactor makes one. It sees a line longer than the read buffer piece by
+	// piece, like the handlers, so a secret split across two pieces is not found.
+	Redact func(line string) string
+	// QuietStdout keeps the child's stdout out of the log: the handler still gets every line
+	// (redacted), the log only "<name>: <stdout not shown: N bytes in M lines>" once the
+	// child has exited. For a tool whose output is itself a secret, such as
+	// `br operator base64ify`, which prints the storage backend with the SAS token inside.
+	QuietStdout bool
 }
 
 // Handlers receive the child's output, one line at a time (without the line end), as it is
@@ -85,12 +97,13 @@ func newExitError(name string, ee *exec.ExitError) *ExitError {
 
 // Run runs c and returns when it has exited and all of its output has been handled.
 //
-// The child gets a process group of its own. Each line it writes goes to log (prefixed with the
-// binary's base name, and "(stderr)" for stderr) and to the matching handler as soon as it is
-// read. When ctx ends first, the group gets SIGTERM, and SIGKILL after grace (at once for a
-// grace of zero or less); the error then wraps ErrInterrupted and context.Cause(ctx), whatever
-// the child's exit status. Otherwise a non-zero exit is an *ExitError. When the child exits,
-// whatever is left of its group is killed.
+// The child gets a process group of its own. Each line it writes goes, through c.Redact, to log
+// (prefixed with the binary's base name, and "(stderr)" for stderr) and to the matching handler
+// as soon as it is read; with c.QuietStdout, stdout lines go to the handler only. When ctx ends
+// first, the group gets SIGTERM, and SIGKILL after grace (at once for a grace of zero or less);
+// the error then wraps ErrInterrupted and context.Cause(ctx), whatever the child's exit status.
+// Otherwise a non-zero exit is an *ExitError. When the child exits, whatever is left of its
+// group is killed.
 //
 // log is the pod log; a failed write to it does not fail the run. nil discards the lines.
 func Run(ctx context.Context, c Command, h Handlers, log io.Writer, grace time.Duration) error {
@@ -101,7 +114,7 @@ func Run(ctx context.Context, c Command, h Handlers, log io.Writer, grace time.D
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s not started, %w: %w", name, ErrInterrupted, context.Cause(ctx))
 	}
-	ch, err := start(c, &output{log: log, name: name, h: h})
+	ch, err := start(c, &output{log: log, name: name, h: h, redact: c.Redact, quietStdout: c.QuietStdout})
 	if err != nil {
 		return err
 	}
@@ -208,6 +221,7 @@ func (ch *child) wait(ctx context.Context, grace time.Duration) error {
 	// Whatever the child left behind in its group would outlive it and hold the output open.
 	ch.signalGroup(syscall.SIGKILL)
 	ch.drain()
+	ch.out.hiddenSummary()
 	return ch.result(ctx, waitErr, interrupted)
 }
 

@@ -27,6 +27,7 @@ const (
 	reasonGetBackupMetaFailed = "GetBackupMetaFailed"
 	reasonNotSupported        = "NotSupported"
 	reasonStorageAccess       = "StorageAccessFailed"
+	reasonAlreadyExists       = "BackupAlreadyExists"
 )
 
 // backupRun is one backup subcommand's state: the resource, where its data goes, and how to
@@ -40,6 +41,8 @@ type backupRun struct {
 	command v1alpha1.LogSubCommandType
 	// restarted says a previous pod of this Job got past Scheduled.
 	restarted bool
+	// secrets are the spec's credentials (a SAS token) that BR's output must not show.
+	secrets []string
 }
 
 // Backup runs `tidb-backup-manager backup`.
@@ -70,23 +73,24 @@ func (m *Manager) Backup(ctx context.Context, o job.BackupOptions) error {
 		return r.fail(ctx, v1alpha1.BackupFailed, reasonInvalidSpec,
 			errors.New("spec.br is not set: this tidb-backup-manager backs up with BR only; set spec.br.cluster to the TidbCluster to back up"))
 	}
-	// A pod of this Job ran before: v1.6 records that, so a user can tell a retried Job from a
-	// clean run, and carries on.
-	if r.command == "" && bk.Status.Phase != v1alpha1.BackupScheduled && bk.Status.Phase != "" {
-		r.restarted = true
-		if err := r.condition(ctx, v1alpha1.BackupRestart, "RestartedPod", "the backup pod was restarted; running the backup again", status.BackupFields{}); err != nil {
-			return err
-		}
-	}
 	loc, err := storage.FromProvider(bk.Spec.StorageProvider, bk.Spec.BR.Options)
 	if err != nil {
 		return r.fail(ctx, v1alpha1.BackupFailed, reasonInvalidSpec, fmt.Errorf("storage: %w", err))
 	}
-	if err := r.condition(ctx, v1alpha1.BackupPrepare, "", "", status.BackupFields{BackupPath: loc.StatusPath()}); err != nil {
-		return err
-	}
+	r.secrets = []string{loc.SASToken}
 	if r.command != "" {
+		if err := r.condition(ctx, v1alpha1.BackupPrepare, "", "", status.BackupFields{BackupPath: loc.StatusPath()}); err != nil {
+			return err
+		}
 		return r.logBackup(ctx, loc)
+	}
+	// A pod of this Job ran before: v1.6 records that, so a user can tell a retried Job from a
+	// clean run, and carries on.
+	if bk.Status.Phase != v1alpha1.BackupScheduled && bk.Status.Phase != "" {
+		r.restarted = true
+		if err := r.condition(ctx, v1alpha1.BackupRestart, "RestartedPod", "the backup pod was restarted; running the backup again", status.BackupFields{}); err != nil {
+			return err
+		}
 	}
 	return r.snapshot(ctx, loc)
 }
@@ -99,52 +103,36 @@ func (r *backupRun) snapshot(ctx context.Context, loc storage.Location) error {
 	if err != nil {
 		return r.fail(ctx, v1alpha1.BackupFailed, reasonInvalidSpec, err)
 	}
-	if bk.Spec.From != nil {
-		restore, err := r.m.raiseGCLifeTime(ctx, bk.Spec.From, bk.Spec.TikvGCLifeTime, r.o.Common)
-		if err != nil {
-			var ge *gcError
-			if errors.As(err, &ge) {
-				return r.fail(ctx, v1alpha1.BackupFailed, ge.reason, err)
-			}
-			return r.fail(ctx, v1alpha1.BackupFailed, "SetTikvGCLifeTimeFailed", err)
-		}
-		defer func() {
-			rctx, cancel := afterStop(ctx)
-			defer cancel()
-			if err := restore(rctx); err != nil {
-				r.m.Log.Error(err, "could not restore tikv_gc_life_time; set it back by hand")
-				_ = r.condition(rctx, v1alpha1.BackupRunning, "ResetTikvGCLifeTimeFailed", oneLine(err), status.BackupFields{})
-			}
-		}()
-	}
-
-	// One read before BR starts tells a credential or endpoint problem apart from a BR failure,
-	// in words that name the credential's source, and finds a backup already at the prefix.
+	// One read before anything is recorded tells a credential or endpoint problem apart from a
+	// BR failure, in words that name the credential's source, and finds a backup already at
+	// the prefix. It comes before Prepare so that a refused Backup never records a path that
+	// is another backup's: a clean of this Backup must never reach that data.
 	exists, err := r.m.hasBackupMeta(ctx, loc)
 	if err != nil {
-		return r.fail(ctx, v1alpha1.BackupFailed, reasonStorageAccess, err)
+		return r.fail(ctx, v1alpha1.BackupFailed, reasonFor(ctx, err, reasonStorageAccess), err)
+	}
+	adopt := exists && r.ranBR()
+	if exists && !adopt {
+		return r.fail(ctx, v1alpha1.BackupFailed, reasonAlreadyExists, fmt.Errorf(
+			"%s already holds a backup (its backupmeta exists) and BR never overwrites one: give this Backup another prefix, or delete the old backup first", loc.StatusPath()))
+	}
+	if err := r.condition(ctx, v1alpha1.BackupPrepare, "", "", status.BackupFields{BackupPath: loc.StatusPath()}); err != nil {
+		return err
 	}
 	started := metav1.NewTime(r.m.Clock.Now())
-	switch {
-	case exists && r.restarted:
-		// BR writes backupmeta last, so the previous pod's BR finished: record its result
-		// rather than fail on BR's refusal to overwrite.
+	if adopt {
+		// BR writes backupmeta last, so this Backup's previous pod's BR finished: record its
+		// result rather than fail on BR's refusal to overwrite it.
 		r.m.Log.Info("the previous pod's BR had finished; recording its backup", "path", loc.Redacted())
-	case exists:
-		return r.fail(ctx, v1alpha1.BackupFailed, reasonInvalidSpec, fmt.Errorf(
-			"%s already holds a backup (its backupmeta exists) and BR never overwrites one: give this Backup another prefix, or delete the old backup first", loc.StatusPath()))
-	default:
-		if err := r.condition(ctx, v1alpha1.BackupRunning, "", "", status.BackupFields{TimeStarted: &started}); err != nil {
-			return err
-		}
-		if err := r.runBR(ctx, args); err != nil {
-			return r.fail(ctx, v1alpha1.BackupFailed, reasonFor(err, reasonBackupFailed), fmt.Errorf("br backup: %w", err))
-		}
+		started = bk.Status.TimeStarted
+	} else if err := r.runSnapshotBR(ctx, args, started); err != nil {
+		return err
 	}
-	if !r.bk.Status.TimeStarted.IsZero() && exists {
-		started = r.bk.Status.TimeStarted
-	}
-	sum, err := r.m.readMeta(ctx, loc)
+	// BR succeeded: the data is there, so the result is recorded even if the pod is being
+	// stopped.
+	wctx, cancel := r.m.afterStop(ctx)
+	defer cancel()
+	sum, err := r.m.readMeta(wctx, loc)
 	if err != nil {
 		return r.fail(ctx, v1alpha1.BackupFailed, reasonGetBackupMetaFailed, err)
 	}
@@ -159,12 +147,73 @@ func (r *backupRun) snapshot(ctx context.Context, loc storage.Location) error {
 		BackupSize:         &size,
 		BackupSizeReadable: readableSize(sum.Size),
 	}
-	if err := r.condition(ctx, v1alpha1.BackupComplete, "", "", fields); err != nil {
+	if err := r.condition(wctx, v1alpha1.BackupComplete, "", "", fields); err != nil {
 		return err
 	}
 	r.m.Log.Info("backup complete", "commitTs", sum.EndVersion, "size", fields.BackupSizeReadable, "took", fields.TimeTaken)
 	return nil
 }
+
+// ranBR says an earlier pod of this Backup started BR (it recorded Running with a start time)
+// and was not refused for a backup already at the prefix: only then can a backupmeta found
+// there be this Backup's own.
+func (r *backupRun) ranBR() bool {
+	if !r.restarted || r.bk.Status.TimeStarted.IsZero() || !v1alpha1.IsBackupRunning(r.bk) {
+		return false
+	}
+	_, failed := v1alpha1.GetBackupCondition(&r.bk.Status, v1alpha1.BackupFailed)
+	return failed == nil || failed.Reason != reasonAlreadyExists
+}
+
+// runSnapshotBR raises the GC life time when spec.from asks for it, runs BR, and sets the GC
+// life time back before the outcome is recorded, so that a reset failure is the outcome
+// (v1.6's order) and the cluster is never left with a raised GC life time unreported.
+func (r *backupRun) runSnapshotBR(ctx context.Context, args []string, started metav1.Time) error {
+	reset := func(context.Context) error { return nil }
+	if from := r.bk.Spec.From; from != nil {
+		var err error
+		reset, err = r.m.raiseGCLifeTime(ctx, from, r.bk.Spec.TikvGCLifeTime, r.o.Common)
+		if err != nil {
+			reason := "SetTikvGCLifeTimeFailed"
+			var ge *gcError
+			if errors.As(err, &ge) {
+				reason = ge.reason
+			}
+			return r.fail(ctx, v1alpha1.BackupFailed, reasonFor(ctx, err, reason), err)
+		}
+	}
+	// Each run's progress starts from zero: a restarted pod's BR starts over.
+	err := r.update(ctx, status.All(
+		status.SetBackupCondition(v1alpha1.BackupCondition{Type: v1alpha1.BackupRunning, Status: corev1.ConditionTrue}, status.BackupFields{TimeStarted: &started}),
+		status.ClearBackupProgress()))
+	if err == nil {
+		if err = r.runBR(ctx, args); err != nil {
+			err = &toolFailure{reason: reasonFor(ctx, err, reasonBackupFailed), err: fmt.Errorf("br backup: %w", err)}
+		}
+	} else {
+		err = fmt.Errorf("backup %s: record Running: %w", r.key, err)
+	}
+	rctx, cancel := r.m.afterStop(ctx)
+	defer cancel()
+	if rerr := reset(rctx); rerr != nil {
+		r.m.Log.Error(rerr, "could not set tikv_gc_life_time back; set it back by hand")
+		return r.fail(ctx, v1alpha1.BackupFailed, "ResetTikvGCLifeTimeFailed", errors.Join(rerr, err))
+	}
+	var tf *toolFailure
+	if errors.As(err, &tf) {
+		return r.fail(ctx, v1alpha1.BackupFailed, tf.reason, tf.err)
+	}
+	return err
+}
+
+// toolFailure carries a tool's failure with its condition reason until it is recorded.
+type toolFailure struct {
+	reason string
+	err    error
+}
+
+func (e *toolFailure) Error() string { return e.err.Error() }
+func (e *toolFailure) Unwrap() error { return e.err }
 
 // logBackup runs one log backup subcommand.
 func (r *backupRun) logBackup(ctx context.Context, loc storage.Location) error {
@@ -177,7 +226,7 @@ func (r *backupRun) logBackup(ctx context.Context, loc storage.Location) error {
 		return err
 	}
 	if err := r.runBR(ctx, args); err != nil {
-		return r.fail(ctx, v1alpha1.BackupFailed, reasonFor(err, reasonBackupFailed), fmt.Errorf("br log %s: %w", logVerb(r.command), err))
+		return r.fail(ctx, v1alpha1.BackupFailed, reasonFor(ctx, err, reasonBackupFailed), fmt.Errorf("br log %s: %w", logVerb(r.command), err))
 	}
 	completed := metav1.NewTime(r.m.Clock.Now())
 	fields := status.BackupFields{TimeCompleted: &completed}
@@ -219,7 +268,7 @@ func (r *backupRun) cluster() brcmd.Cluster {
 
 // runBR runs BR with its progress lines written to status.progresses.
 func (r *backupRun) runBR(ctx context.Context, args []string) error {
-	return r.m.runBR(ctx, args, func(ctx context.Context, p brlog.Progress, now metav1.Time) error {
+	return r.m.runBR(ctx, args, r.secrets, func(ctx context.Context, p brlog.Progress, now metav1.Time) error {
 		return r.update(ctx, status.SetBackupProgress(p.Step, p.Percent, now))
 	})
 }
@@ -236,16 +285,19 @@ func (r *backupRun) condition(ctx context.Context, t v1alpha1.BackupConditionTyp
 // fail records a failure and returns it, so the Job fails with the same words as the status.
 // The write uses a context that survives SIGTERM: an interruption must be recorded.
 func (r *backupRun) fail(ctx context.Context, t v1alpha1.BackupConditionType, reason string, cause error) error {
-	wctx, cancel := afterStop(ctx)
+	wctx, cancel := r.m.afterStop(ctx)
 	defer cancel()
 	err := fmt.Errorf("backup %s: %w", r.key, cause)
-	if werr := r.condition(wctx, t, reason, oneLine(cause), status.BackupFields{}); werr != nil {
+	if werr := r.condition(wctx, t, reason, statusMessage(cause), status.BackupFields{}); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err
 }
 
 func (r *backupRun) update(ctx context.Context, mutate func(*v1alpha1.Backup) bool) error {
+	// Bounded: a hung API server fails the Job rather than holding it forever.
+	ctx, cancel := context.WithTimeout(ctx, statusWriteTimeout)
+	defer cancel()
 	return status.Update(ctx, r.m.Client, r.key, &v1alpha1.Backup{}, mutate)
 }
 

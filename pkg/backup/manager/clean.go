@@ -33,10 +33,10 @@ func (m *Manager) Clean(ctx context.Context, o job.CleanOptions) error {
 		return status.Update(ctx, m.Client, key, &v1alpha1.Backup{}, status.SetBackupCondition(cond, status.BackupFields{}))
 	}
 	fail := func(cause error) error {
-		wctx, cancel := afterStop(ctx)
+		wctx, cancel := m.afterStop(ctx)
 		defer cancel()
 		err := fmt.Errorf("clean %s: %w", key, cause)
-		if werr := update(wctx, v1alpha1.BackupCleanFailed, reasonCleanFailed, oneLine(cause)); werr != nil {
+		if werr := update(wctx, v1alpha1.BackupCleanFailed, reasonCleanFailed, statusMessage(cause)); werr != nil {
 			return errors.Join(err, werr)
 		}
 		return err

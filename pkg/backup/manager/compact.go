@@ -52,7 +52,7 @@ func (c *compactRun) run(ctx context.Context) error {
 	}
 	var stdout strings.Builder
 	var mu sync.Mutex
-	err = c.m.runTool(ctx, c.m.BRPath, brcmd.Base64ify(loc), func(line string) {
+	err = c.m.runTool(ctx, tool{path: c.m.BRPath, args: brcmd.Base64ify(loc), secrets: []string{loc.SASToken}, quiet: true}, func(line string) {
 		mu.Lock()
 		defer mu.Unlock()
 		stdout.WriteString(line)
@@ -74,12 +74,12 @@ func (c *compactRun) run(ctx context.Context) error {
 	if err := c.state(ctx, v1alpha1.CompactStateRunning, status.CompactFields{}); err != nil {
 		return err
 	}
-	return c.compact(ctx, args)
+	return c.compact(ctx, args, []string{b64, loc.SASToken})
 }
 
 // compact runs tikv-ctl and follows its log: progress at most once per ProgressInterval, the
 // end TS and any error it reports.
-func (c *compactRun) compact(ctx context.Context, args []string) error {
+func (c *compactRun) compact(ctx context.Context, args, secrets []string) error {
 	w := startLatest(func(p string) {
 		if err := c.update(ctx, status.SetCompactState(v1alpha1.CompactStateRunning, status.CompactFields{Progress: p})); err != nil {
 			c.m.Log.Error(err, "could not record progress", "progress", p)
@@ -91,15 +91,16 @@ func (c *compactRun) compact(ctx context.Context, args []string) error {
 		last    brlog.CompactEvent
 		toolErr string
 	)
-	err := c.m.runTool(ctx, c.m.TiKVCtlPath, args, nil, func(line string) {
+	// The base64 storage holds the credentials BR put in it: never shown.
+	err := c.m.runTool(ctx, tool{path: c.m.TiKVCtlPath, args: args, secrets: secrets}, nil, func(line string) {
 		ev, ok := brlog.ParseCompactLog(line)
 		if !ok {
 			return
 		}
 		mu.Lock()
-		if ev.EndTs != 0 {
-			last.EndTs = ev.EndTs
-		}
+		// Compactions run concurrently (-N) and report in no TS order: the end is the
+		// largest input TS seen, as v1.6 kept it.
+		last.EndTs = max(last.EndTs, ev.EndTs)
 		if ev.Done {
 			last.Done = true
 		}
@@ -136,15 +137,18 @@ func (c *compactRun) state(ctx context.Context, s v1alpha1.CompactState, fields 
 }
 
 func (c *compactRun) fail(ctx context.Context, cause error) error {
-	wctx, cancel := afterStop(ctx)
+	wctx, cancel := c.m.afterStop(ctx)
 	defer cancel()
 	err := fmt.Errorf("compact %s: %w", c.key, cause)
-	if werr := c.state(wctx, v1alpha1.CompactStateFailed, status.CompactFields{Message: oneLine(cause)}); werr != nil {
+	if werr := c.state(wctx, v1alpha1.CompactStateFailed, status.CompactFields{Message: statusMessage(cause)}); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err
 }
 
 func (c *compactRun) update(ctx context.Context, mutate func(*v1alpha1.CompactBackup) bool) error {
+	// Bounded: a hung API server fails the Job rather than holding it forever.
+	ctx, cancel := context.WithTimeout(ctx, statusWriteTimeout)
+	defer cancel()
 	return status.Update(ctx, c.m.Client, c.key, &v1alpha1.CompactBackup{}, mutate)
 }

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -75,13 +76,21 @@ func TestCleanLocationRefusesAnythingButTheBackupsOwnPath(t *testing.T) {
 
 func TestAnInterruptionIsToldApartFromAToolFailure(t *testing.T) {
 	interrupted := &interruptedError{tool: "br", err: brrun.ErrInterrupted}
-	if got := reasonFor(interrupted, reasonBackupFailed); got != "Interrupted" {
+	if got := reasonFor(context.Background(), interrupted, reasonBackupFailed); got != "Interrupted" {
 		t.Errorf("reason of an interruption = %q", got)
 	}
 	if !errors.Is(interrupted, brrun.ErrInterrupted) || !strings.Contains(interrupted.Error(), "SIGTERM") {
 		t.Errorf("interruption error %q does not name SIGTERM or unwrap", interrupted)
 	}
-	if got := reasonFor(errors.New("br exited with code 1"), reasonBackupFailed); got != reasonBackupFailed {
+	if got := reasonFor(context.Background(), errors.New("br exited with code 1"), reasonBackupFailed); got != reasonBackupFailed {
 		t.Errorf("reason of a failure = %q", got)
+	}
+}
+
+func TestAFailureAfterSIGTERMIsAnInterruption(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := reasonFor(ctx, errors.New("list objects: context canceled"), reasonStorageAccess); got != reasonInterrupted {
+		t.Errorf("reason of a storage error after SIGTERM = %q, want %s", got, reasonInterrupted)
 	}
 }

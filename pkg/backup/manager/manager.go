@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,11 +53,14 @@ const TiDBClientTLSDir = "/var/lib/tidb-client-tls"
 
 const (
 	defaultProgressInterval = 2 * time.Second
-	// statusWriteTimeout bounds a status write made after the Job was told to stop, so that
-	// the interruption is recorded within the pod's termination grace period.
-	statusWriteTimeout = 10 * time.Second
-	// childGrace is how long BR gets between SIGTERM and SIGKILL.
+	// statusWriteTimeout bounds one status write or storage read, so that a hung API server or
+	// store fails the Job instead of holding it forever.
+	statusWriteTimeout = 30 * time.Second
+	// childGrace is how long BR gets between SIGTERM and SIGKILL; stopBudget is what the
+	// writes after SIGTERM share (see afterStop). Together they stay under the 30 seconds a
+	// pod gets by default.
 	childGrace = 10 * time.Second
+	stopBudget = 15 * time.Second
 )
 
 // Manager runs the subcommands. Its fields are what a test replaces.
@@ -79,6 +84,15 @@ type Manager struct {
 	TempDir string
 	// TiDBTLSDir holds the TiDB client certificate; TiDBClientTLSDir when empty.
 	TiDBTLSDir string
+
+	// stop is the shared deadline of the writes after SIGTERM. A pointer, because each run
+	// works on a copy of the Manager that must share it.
+	stop *stopDeadline
+}
+
+type stopDeadline struct {
+	once     sync.Once
+	deadline time.Time
 }
 
 var _ cli.Runner = (*Manager)(nil)
@@ -114,6 +128,7 @@ func New(env cli.Env) (cli.Runner, error) {
 		ProgressInterval: defaultProgressInterval,
 		Grace:            childGrace,
 		TempDir:          os.TempDir(),
+		stop:             &stopDeadline{},
 	}
 	if p, ok := os.LookupEnv(EnvBRPath); ok && p != "" {
 		m.BRPath = p
@@ -147,30 +162,87 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 }
 
 // childEnv is the environment BR and tikv-ctl run with: the Job's, plus what v1.6's image
-// entrypoint added (BR logging to the terminal, the GCS key as a file).
-func (m *Manager) childEnv() ([]string, error) {
+// entrypoint added (BR logging to the terminal, the GCS key as a file). The returned function
+// removes the files it made; the key must not outlive the tool.
+func (m *Manager) childEnv() ([]string, func(), error) {
 	env := m.Environ()
 	if _, ok := m.LookupEnv("BR_LOG_TO_TERM"); !ok {
 		env = append(env, "BR_LOG_TO_TERM=1")
 	}
 	key, hasKey := m.LookupEnv(envGCSKey)
-	if _, hasFile := m.LookupEnv(envGoogleCredFile); hasKey && key != "" && !hasFile {
-		path := filepath.Join(m.TempDir, "google-credentials.json")
-		if err := os.WriteFile(path, []byte(key), 0o600); err != nil {
-			return nil, fmt.Errorf("write the GCS key from %s to a file for BR: %w", envGCSKey, err)
-		}
-		env = append(env, envGoogleCredFile+"="+path)
+	if _, hasFile := m.LookupEnv(envGoogleCredFile); !hasKey || key == "" || hasFile {
+		return env, func() {}, nil
 	}
-	return env, nil
+	// CreateTemp makes a new file readable by this user only, never following a planted link.
+	f, err := os.CreateTemp(m.TempDir, "google-credentials-*.json")
+	if err != nil {
+		return nil, nil, fmt.Errorf("make a file for the GCS key from %s: %w", envGCSKey, err)
+	}
+	remove := func() { _ = os.Remove(f.Name()) }
+	_, werr := f.WriteString(key)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		remove()
+		return nil, nil, fmt.Errorf("write the GCS key from %s to a file for BR: %w", envGCSKey, werr)
+	}
+	return append(env, envGoogleCredFile+"="+f.Name()), remove, nil
 }
 
-// runTool runs BR or tikv-ctl, sending each output line to the handlers and collecting what a
-// failure message needs. The returned error carries that message.
-func (m *Manager) runTool(ctx context.Context, path string, args []string, onStdout, onStderr func(string)) error {
-	env, err := m.childEnv()
+// tool is one run of BR or tikv-ctl.
+type tool struct {
+	path string
+	args []string
+	// secrets are values that must not reach the pod log or the status should the tool print
+	// them (BR echoes storage URLs in its errors); the environment's credentials are added.
+	secrets []string
+	// quiet keeps stdout out of the pod log (base64ify prints the storage with its
+	// credentials); the handler still sees it.
+	quiet bool
+}
+
+// credentialVars are the environment variables whose values are secrets.
+var credentialVars = []string{
+	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY", "AZURE_CLIENT_SECRET", EnvTiDBPassword,
+}
+
+// secretsOf lists the secret values the Job's environment holds, for redaction: the
+// credential variables and the private key inside a GCS service account key.
+func (m *Manager) secretsOf() []string {
+	var out []string
+	for _, name := range credentialVars {
+		if v, ok := m.LookupEnv(name); ok && v != "" {
+			out = append(out, v)
+		}
+	}
+	if v, ok := m.LookupEnv(envGCSKey); ok && v != "" {
+		var key struct {
+			PrivateKey string `json:"private_key"`
+		}
+		if json.Unmarshal([]byte(v), &key) == nil && key.PrivateKey != "" {
+			out = append(out, key.PrivateKey)
+			// A PEM key is printed line by line, if at all.
+			for _, line := range strings.Split(key.PrivateKey, "\n") {
+				if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+					out = append(out, line)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// runTool runs BR or tikv-ctl, sending each output line (with secrets redacted) to the
+// handlers and collecting what a failure message needs. The returned error carries that
+// message.
+func (m *Manager) runTool(ctx context.Context, t tool, onStdout, onStderr func(string)) error {
+	path, args := t.path, t.args
+	env, removeFiles, err := m.childEnv()
 	if err != nil {
 		return err
 	}
+	defer removeFiles()
 	out := &brlog.Output{}
 	h := brrun.Handlers{
 		Stdout: func(line string) {
@@ -188,7 +260,12 @@ func (m *Manager) runTool(ctx context.Context, path string, args []string, onStd
 	}
 	logArgs := brcmd.Redact(args)
 	m.Log.Info("running", "tool", filepath.Base(path), "args", logArgs)
-	err = brrun.Run(ctx, brrun.Command{Path: path, Args: args, Env: env, LogArgs: logArgs}, h, m.Out, m.Grace)
+	cmd := brrun.Command{
+		Path: path, Args: args, Env: env, LogArgs: logArgs,
+		Redact:      brlog.SecretRedactor(append(m.secretsOf(), t.secrets...)...),
+		QuietStdout: t.quiet,
+	}
+	err = brrun.Run(ctx, cmd, h, m.Out, m.Grace)
 	if err == nil {
 		return nil
 	}
@@ -204,14 +281,14 @@ func (m *Manager) runTool(ctx context.Context, path string, args []string, onStd
 // runBR runs BR and writes its progress lines through record: the first at once, then at
 // most one per ProgressInterval, and the last when BR ends, so `kubectl get -w` moves without a
 // write per line.
-func (m *Manager) runBR(ctx context.Context, args []string, record func(context.Context, brlog.Progress, metav1.Time) error) error {
+func (m *Manager) runBR(ctx context.Context, args []string, secrets []string, record func(context.Context, brlog.Progress, metav1.Time) error) error {
 	w := startLatest(func(p brlog.Progress) {
 		if err := record(ctx, p, metav1.NewTime(m.Clock.Now())); err != nil {
 			m.Log.Error(err, "could not record progress", "step", p.Step, "progress", p.Percent)
 		}
 	})
 	th := brlog.NewThrottle(m.ProgressInterval, m.Clock, w.put)
-	err := m.runTool(ctx, m.BRPath, args, func(line string) {
+	err := m.runTool(ctx, tool{path: m.BRPath, args: args, secrets: secrets}, func(line string) {
 		if p, ok := brlog.ParseProgress(line); ok {
 			th.Offer(p)
 		}
@@ -233,20 +310,33 @@ func (e *interruptedError) Error() string {
 
 func (e *interruptedError) Unwrap() error { return e.err }
 
-// reasonFor is the condition reason of a failed tool run: an interruption is told apart from
-// the tool's own failure, since only the latter says something about the data or the cluster.
-func reasonFor(err error, failed string) string {
+// reasonFor is the condition reason of a failed step: an interruption (SIGTERM, seen as the
+// cancelled context or a stopped tool) is told apart from the step's own failure, since only
+// the latter says something about the data, the storage or the cluster.
+func reasonFor(ctx context.Context, err error, failed string) string {
 	var ie *interruptedError
-	if errors.As(err, &ie) {
-		return "Interrupted"
+	if errors.As(err, &ie) || ctx.Err() != nil {
+		return reasonInterrupted
 	}
 	return failed
 }
 
-// afterStop is the context for writes that must happen even when ctx was cancelled (recording
-// an interruption), bounded so the pod still ends within its grace period.
-func afterStop(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+// reasonInterrupted is the reason of a run stopped by SIGTERM.
+const reasonInterrupted = "Interrupted"
+
+// afterStop is the context for the writes that must happen even once ctx was cancelled:
+// setting the GC life time back, recording the outcome. While ctx is live each gets
+// statusWriteTimeout; once it is cancelled they all share one deadline, stopBudget from the
+// first of them, so that BR's grace period plus these writes end within a pod's default
+// 30-second termination grace period.
+func (m *Manager) afterStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+	}
+	m.stop.once.Do(func() {
+		m.stop.deadline = m.Clock.Now().Add(stopBudget)
+	})
+	return context.WithDeadline(context.WithoutCancel(ctx), m.stop.deadline)
 }
 
 // latest keeps the newest value of a stream of reports and writes it from one goroutine, so a
@@ -254,6 +344,7 @@ func afterStop(ctx context.Context) (context.Context, context.CancelFunc) {
 type latest[T any] struct {
 	mu      sync.Mutex
 	pending *T
+	closed  bool
 	wake    chan struct{}
 	done    chan struct{}
 }
@@ -275,10 +366,15 @@ func startLatest[T any](write func(T)) *latest[T] {
 	return l
 }
 
+// put replaces the pending value. After stop it drops the value: a report racing with the
+// end of the tool has nothing to say that the final status does not.
 func (l *latest[T]) put(v T) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
 	l.pending = &v
-	l.mu.Unlock()
 	select {
 	case l.wake <- struct{}{}:
 	default:
@@ -286,19 +382,26 @@ func (l *latest[T]) put(v T) {
 }
 
 // stop waits until what was put has been written. The writer drains the last wake-up before
-// it exits, so nothing put before stop is lost; put must not be called after it.
+// it exits, so nothing put before stop is lost.
 func (l *latest[T]) stop() {
+	l.mu.Lock()
+	l.closed = true
 	close(l.wake)
+	l.mu.Unlock()
 	<-l.done
 }
 
-// oneLine shortens an error for a condition message: the first lines, bounded, since status
-// must stay small and the pod log has the rest.
-func oneLine(err error) string {
-	s := err.Error()
+// statusMessage is an error as a condition message: bounded, since status must stay small and
+// the pod log has the rest, and cut on a character boundary.
+func statusMessage(err error) string {
+	s := strings.TrimSpace(err.Error())
 	const limit = 4096
-	if len(s) > limit {
-		s = s[:limit] + " …"
+	if len(s) <= limit {
+		return s
 	}
-	return strings.TrimSpace(s)
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + " …"
 }

@@ -24,13 +24,19 @@ const (
 	reasonGetCommitTsFailed  = "GetCommitTsFailed"
 	reasonPruneFailed        = "PruneFailed"
 	reasonRestoreInvalidSpec = "InvalidSpec"
+	reasonBackupNotFound     = "BackupNotFound"
 )
+
+// errNoBackup marks a restore whose backup is not where the spec says.
+var errNoBackup = errors.New("no backup")
 
 type restoreRun struct {
 	m   *Manager
 	key client.ObjectKey
 	rs  *v1alpha1.Restore
 	o   job.RestoreOptions
+	// secrets are the spec's credentials (SAS tokens) that BR's output must not show.
+	secrets []string
 }
 
 // Restore runs `tidb-backup-manager restore`: a snapshot restore, a point-in-time restore, or
@@ -69,6 +75,10 @@ func (m *Manager) Restore(ctx context.Context, o job.RestoreOptions) error {
 		}
 		full = &l
 	}
+	r.secrets = []string{loc.SASToken}
+	if full != nil {
+		r.secrets = append(r.secrets, full.SASToken)
+	}
 	cluster := brcmd.Cluster{PDAddress: brcmd.PDAddress(rs.Spec.BR, rs.Namespace), TLS: o.TLSCluster}
 	args, err := brcmd.Restore(rs, o, cluster, loc, full)
 	if err != nil {
@@ -82,14 +92,21 @@ func (m *Manager) Restore(ctx context.Context, o job.RestoreOptions) error {
 
 func (r *restoreRun) restore(ctx context.Context, args []string, loc storage.Location, full *storage.Location) error {
 	if err := r.preflight(ctx, loc, full); err != nil {
-		return r.fail(ctx, v1alpha1.RestoreFailed, reasonStorageAccess, err)
+		reason := reasonStorageAccess
+		if errors.Is(err, errNoBackup) {
+			reason = reasonBackupNotFound
+		}
+		return r.fail(ctx, v1alpha1.RestoreFailed, reasonFor(ctx, err, reason), err)
 	}
 	started := metav1.NewTime(r.m.Clock.Now())
-	if err := r.condition(ctx, v1alpha1.RestoreRunning, "", "", status.RestoreFields{TimeStarted: &started}); err != nil {
-		return err
+	// Each run's progress starts from zero: a retried restore's BR starts over.
+	if err := r.update(ctx, status.All(
+		status.SetRestoreCondition(v1alpha1.RestoreCondition{Type: v1alpha1.RestoreRunning, Status: corev1.ConditionTrue}, status.RestoreFields{TimeStarted: &started}),
+		status.ClearRestoreProgress())); err != nil {
+		return fmt.Errorf("restore %s: record Running: %w", r.key, err)
 	}
 	if err := r.runBR(ctx, args); err != nil {
-		return r.fail(ctx, v1alpha1.RestoreFailed, reasonFor(err, reasonRestoreFailed), fmt.Errorf("br restore: %w", err))
+		return r.fail(ctx, v1alpha1.RestoreFailed, reasonFor(ctx, err, reasonRestoreFailed), fmt.Errorf("br restore: %w", err))
 	}
 	commitTS, err := r.commitTS(ctx, loc)
 	if err != nil {
@@ -127,7 +144,7 @@ func (r *restoreRun) preflight(ctx context.Context, loc storage.Location, full *
 		return err
 	}
 	if !exists {
-		return fmt.Errorf("no backup at %s (no backupmeta there): check the storage provider's bucket and prefix", snapshot.StatusPath())
+		return fmt.Errorf("%w at %s (no backupmeta there): check the storage provider's bucket and prefix", errNoBackup, snapshot.StatusPath())
 	}
 	return nil
 }
@@ -156,13 +173,13 @@ func (r *restoreRun) abort(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := r.runBR(ctx, args); err != nil {
-		return r.fail(ctx, v1alpha1.RestorePruneFailed, reasonFor(err, reasonPruneFailed), fmt.Errorf("br abort restore: %w", err))
+		return r.fail(ctx, v1alpha1.RestorePruneFailed, reasonFor(ctx, err, reasonPruneFailed), fmt.Errorf("br abort restore: %w", err))
 	}
 	return r.condition(ctx, v1alpha1.RestorePruneComplete, "", "", status.RestoreFields{})
 }
 
 func (r *restoreRun) runBR(ctx context.Context, args []string) error {
-	return r.m.runBR(ctx, args, func(ctx context.Context, p brlog.Progress, now metav1.Time) error {
+	return r.m.runBR(ctx, args, r.secrets, func(ctx context.Context, p brlog.Progress, now metav1.Time) error {
 		return r.update(ctx, status.SetRestoreProgress(p.Step, p.Percent, now))
 	})
 }
@@ -176,15 +193,18 @@ func (r *restoreRun) condition(ctx context.Context, t v1alpha1.RestoreConditionT
 }
 
 func (r *restoreRun) fail(ctx context.Context, t v1alpha1.RestoreConditionType, reason string, cause error) error {
-	wctx, cancel := afterStop(ctx)
+	wctx, cancel := r.m.afterStop(ctx)
 	defer cancel()
 	err := fmt.Errorf("restore %s: %w", r.key, cause)
-	if werr := r.condition(wctx, t, reason, oneLine(cause), status.RestoreFields{}); werr != nil {
+	if werr := r.condition(wctx, t, reason, statusMessage(cause), status.RestoreFields{}); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err
 }
 
 func (r *restoreRun) update(ctx context.Context, mutate func(*v1alpha1.Restore) bool) error {
+	// Bounded: a hung API server fails the Job rather than holding it forever.
+	ctx, cancel := context.WithTimeout(ctx, statusWriteTimeout)
+	defer cancel()
 	return status.Update(ctx, r.m.Client, r.key, &v1alpha1.Restore{}, mutate)
 }

@@ -112,3 +112,16 @@ func anyTrue(bs []bool) bool {
 	}
 	return false
 }
+
+// ClearBackupProgress removes the progress of an earlier run. A retried or restarted backup
+// starts BR from nothing, and progress only moves forwards, so the old entries would hide the
+// new run's progress until it passed them.
+func ClearBackupProgress() func(*v1alpha1.Backup) bool {
+	return func(bk *v1alpha1.Backup) bool {
+		if len(bk.Status.Progresses) == 0 {
+			return false
+		}
+		bk.Status.Progresses = nil
+		return true
+	}
+}

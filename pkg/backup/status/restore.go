@@ -52,3 +52,14 @@ func applyRestoreFields(st *v1alpha1.RestoreStatus, f RestoreFields) bool {
 		setString(&st.TimeTaken, f.TimeTaken),
 	})
 }
+
+// ClearRestoreProgress removes the progress of an earlier run, as ClearBackupProgress does.
+func ClearRestoreProgress() func(*v1alpha1.Restore) bool {
+	return func(rs *v1alpha1.Restore) bool {
+		if len(rs.Status.Progresses) == 0 {
+			return false
+		}
+		rs.Status.Progresses = nil
+		return true
+	}
+}
