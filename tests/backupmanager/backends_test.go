@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -153,7 +154,7 @@ func gcsBackend(t *testing.T) backend {
 			}
 			return data
 		},
-		statusPath: func(prefix string) string { return "gcs://" + bucketName + "/" + prefix },
+		statusPath: func(prefix string) string { return "gcs://" + path.Join(bucketName, prefix) + "/" },
 	}
 }
 
@@ -206,7 +207,7 @@ func azureBackend(t *testing.T) backend {
 			}
 			return data
 		},
-		statusPath: func(prefix string) string { return "azure://" + bucketName + "/" + prefix },
+		statusPath: func(prefix string) string { return "azure://" + path.Join(bucketName, prefix) + "/" },
 	}
 }
 

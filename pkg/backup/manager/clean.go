@@ -76,7 +76,8 @@ func cleanLocation(bk *v1alpha1.Backup) (storage.Location, error) {
 	if err != nil {
 		return storage.Location{}, fmt.Errorf("storage: %w", err)
 	}
-	if got, recorded := loc.StatusPath(), bk.Status.BackupPath; got != recorded {
+	// SamePath: v1.6 and this manager spell the same path with or without a trailing slash.
+	if got, recorded := loc.StatusPath(), bk.Status.BackupPath; !storage.SamePath(got, recorded) {
 		return storage.Location{}, fmt.Errorf("the spec's storage now names %s but the backup wrote to %s (status.backupPath): refusing to delete; restore the spec's storage fields or delete the data by hand", got, recorded)
 	}
 	if err := storage.CheckPrefix(loc); err != nil {

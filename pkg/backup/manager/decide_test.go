@@ -51,6 +51,8 @@ func TestCleanLocationRefusesAnythingButTheBackupsOwnPath(t *testing.T) {
 		errContains string
 	}{
 		{name: "the recorded path of the spec's storage is cleaned", provider: s3("team/backup-1"), recorded: "s3://b/team/backup-1"},
+		{name: "a GCS path as v1.6 recorded it, with its trailing slash, is the same path", provider: v1alpha1.StorageProvider{Gcs: &v1alpha1.GcsStorageProvider{Bucket: "b", Prefix: "p"}}, recorded: "gcs://b/p/"},
+		{name: "an Azure path recorded without the slash is the same path", provider: v1alpha1.StorageProvider{Azblob: &v1alpha1.AzblobStorageProvider{Container: "c", Prefix: "p"}}, recorded: "azure://c/p"},
 		{name: "a spec pointing elsewhere than the recorded path is refused", provider: s3("team/backup-2"), recorded: "s3://b/team/backup-1", errContains: "refusing to delete"},
 		{name: "a whole bucket is refused even when recorded", provider: s3(""), recorded: "s3://b", errContains: "prefix is empty"},
 		{name: "a local prefix with .. is refused", provider: v1alpha1.StorageProvider{Local: &v1alpha1.LocalStorageProvider{

@@ -86,6 +86,9 @@ var (
 	// ErrTransient marks a failure that may not happen again: a connection reset, a timeout,
 	// an internal error of the store.
 	ErrTransient = errors.New("transient storage error")
+	// ErrWrongRegion marks an S3 request sent to another region than the bucket's (S3 answers
+	// 301 PermanentRedirect): the message names the bucket's region when S3 tells it.
+	ErrWrongRegion = errors.New("the S3 bucket is in another region")
 )
 
 // Open connects to the Location's store with credentials from env. It makes no request, so it

@@ -65,8 +65,8 @@ var (
 // store with batch deletes (S3) or opt.RoutineConcurrency single deletes at once for the others
 // (and for S3 with opt.DisableBatchConcurrency). A request that fails transiently is retried
 // with exponential backoff, and so is one the store throttled when opt.BackoffEnabled. A pass
-// that still fails is repeated, up to opt.RetryCount passes; refused credentials and a missing
-// bucket end the clean at once.
+// that still fails is repeated, up to opt.RetryCount passes; refused credentials, a missing
+// bucket and a bucket in another region end the clean at once.
 func Clean(ctx context.Context, b Bucket, opt v1alpha1.CleanOption, log logr.Logger) (CleanStats, error) {
 	c := newCleaner(b, opt, log)
 	return c.run(ctx)
@@ -143,10 +143,10 @@ func (c *cleaner) run(ctx context.Context) (CleanStats, error) {
 	return stats, nil
 }
 
-// permanent reports an error no retry can fix: refused credentials, a missing bucket, an unsafe
-// key, or the clean being cancelled.
+// permanent reports an error no retry can fix: refused credentials, a missing bucket, a bucket
+// in another region, an unsafe key, or the clean being cancelled.
 func permanent(err error) bool {
-	return errors.Is(err, ErrCredentials) || errors.Is(err, ErrBucketNotFound) || errors.Is(err, ErrUnsafePrefix) ||
+	return errors.Is(err, ErrCredentials) || errors.Is(err, ErrBucketNotFound) || errors.Is(err, ErrWrongRegion) || errors.Is(err, ErrUnsafePrefix) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 

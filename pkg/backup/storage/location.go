@@ -47,9 +47,20 @@ type Location struct {
 // ErrUnsafePrefix marks a location whose prefix could make a clean delete more than the backup.
 var ErrUnsafePrefix = errors.New("unsafe backup prefix")
 
-// FromProvider reads a custom resource's storage provider. brOptions are spec.br.options: the
-// service endpoints BR is given there (--gcs.endpoint=, --azblob.endpoint=) are the ones the
-// backup-manager must use too, or it would read and clean a different store than BR wrote.
+// FromProvider reads a custom resource's storage provider. brOptions are spec.br.options, which
+// come last on BR's command line, so that BR obeys them over the flags built from the spec (the
+// last of a flag wins): where BR is told a different endpoint, region, provider or Azure account
+// there, the Location says what BR was told, or the backup-manager would read and clean a
+// different store than BR wrote. The options read are BR's flags --s3.endpoint, --s3.region,
+// --s3.provider, --gcs.endpoint, --azblob.endpoint and --azblob.account-name, spelled as BR's
+// flag parser accepts them (--name=value or --name value, before any "--"; BR knows no
+// underscore spellings). BR has no flag for S3's path style: it is only the URL's
+// force-path-style, which comes from spec.s3.forcePathStyle.
+//
+// A "." or ".." segment in a bucket, container, prefix or legacy path is refused (ErrUnsafePrefix,
+// naming the field): URLs and path joining resolve them away, so that bucket "b" with prefix
+// "../x/y" would mean bucket "x". A local prefix may hold "." segments, which cannot leave the
+// volume; ".." is refused there too, and in the mount path.
 func FromProvider(p v1alpha1.StorageProvider, brOptions []string) (Location, error) {
 	if p.Count() > 1 {
 		return Location{}, errors.New("more than one of s3, gcs, azblob and local is set: choose one")
@@ -57,44 +68,80 @@ func FromProvider(p v1alpha1.StorageProvider, brOptions []string) (Location, err
 	switch p.Type() {
 	case v1alpha1.BackupStorageTypeS3:
 		s := p.S3
+		if err := checkSegments(dotSegments, field{"spec.s3.bucket", s.Bucket}, field{"spec.s3.prefix", s.Prefix}); err != nil {
+			return Location{}, err
+		}
 		bucket, prefix := s.BucketAndPrefix()
 		if bucket == "" && s.Path != "" {
+			if err := checkSegments(dotSegments, field{"spec.s3.path", s.Path}); err != nil {
+				return Location{}, err
+			}
 			bucket, prefix = splitPath(strings.TrimPrefix(s.Path, "s3://"))
 		}
 		if bucket == "" {
 			return Location{}, errors.New("spec.s3.bucket is empty")
 		}
-		return Location{
+		l := Location{
 			Type: v1alpha1.BackupStorageTypeS3, Bucket: bucket, Prefix: prefix,
 			Provider: string(s.Provider), Region: s.Region, Endpoint: s.Endpoint,
 			ForcePathStyle: s.ForcePathStyle, SSE: s.SSE, ACL: s.ACL, StorageClass: s.StorageClass,
-		}, nil
+		}
+		if v, ok := optionValue(brOptions, "s3.endpoint"); ok {
+			l.Endpoint = v
+		}
+		if v, ok := optionValue(brOptions, "s3.region"); ok {
+			l.Region = v
+		}
+		if v, ok := optionValue(brOptions, "s3.provider"); ok {
+			l.Provider = v
+		}
+		return l, nil
 	case v1alpha1.BackupStorageTypeGcs:
 		g := p.Gcs
+		if err := checkSegments(dotSegments, field{"spec.gcs.bucket", g.Bucket}, field{"spec.gcs.prefix", g.Prefix}); err != nil {
+			return Location{}, err
+		}
 		bucket, prefix := splitPath(path.Join(strings.Trim(g.Bucket, "/"), strings.Trim(g.Prefix, "/")))
 		if bucket == "" && g.Path != "" {
+			if err := checkSegments(dotSegments, field{"spec.gcs.path", g.Path}); err != nil {
+				return Location{}, err
+			}
 			bucket, prefix = splitPath(strings.TrimPrefix(g.Path, "gcs://"))
 		}
 		if bucket == "" {
 			return Location{}, errors.New("spec.gcs.bucket is empty")
 		}
+		endpoint, _ := optionValue(brOptions, "gcs.endpoint")
 		return Location{
 			Type: v1alpha1.BackupStorageTypeGcs, Bucket: bucket, Prefix: prefix,
-			Endpoint: optionValue(brOptions, "gcs.endpoint"), ProjectID: g.ProjectID,
+			Endpoint: endpoint, ProjectID: g.ProjectID,
 			StorageClass: g.StorageClass, ObjectACL: g.ObjectACL,
 		}, nil
 	case v1alpha1.BackupStorageTypeAzblob:
 		a := p.Azblob
+		if err := checkSegments(dotSegments, field{"spec.azblob.container", a.Container}, field{"spec.azblob.prefix", a.Prefix}); err != nil {
+			return Location{}, err
+		}
 		container, prefix := splitPath(path.Join(strings.Trim(a.Container, "/"), strings.Trim(a.Prefix, "/")))
 		if container == "" && a.Path != "" {
+			if err := checkSegments(dotSegments, field{"spec.azblob.path", a.Path}); err != nil {
+				return Location{}, err
+			}
 			container, prefix = splitPath(strings.TrimPrefix(a.Path, "azure://"))
 		}
 		if container == "" {
 			return Location{}, errors.New("spec.azblob.container is empty")
 		}
+		endpoint, _ := optionValue(brOptions, "azblob.endpoint")
+		account := a.StorageAccount
+		if account == "" {
+			// The URL's account-name (spec.azblob.storageAccount) wins over BR's flag; without
+			// it, BR takes --azblob.account-name before AZURE_STORAGE_ACCOUNT.
+			account, _ = optionValue(brOptions, "azblob.account-name")
+		}
 		return Location{
 			Type: v1alpha1.BackupStorageTypeAzblob, Bucket: container, Prefix: prefix,
-			Endpoint: optionValue(brOptions, "azblob.endpoint"), Account: a.StorageAccount,
+			Endpoint: endpoint, Account: account,
 			SASToken: a.SasToken, AccessTier: a.AccessTier,
 		}, nil
 	case v1alpha1.BackupStorageTypeLocal:
@@ -102,8 +149,8 @@ func FromProvider(p v1alpha1.StorageProvider, brOptions []string) (Location, err
 		if l.VolumeMount.MountPath == "" {
 			return Location{}, errors.New("spec.local.volumeMount.mountPath is empty")
 		}
-		if hasDotDot(l.Prefix) {
-			return Location{}, fmt.Errorf("%w: spec.local.prefix %q contains \"..\"", ErrUnsafePrefix, l.Prefix)
+		if err := checkSegments([]string{".."}, field{"spec.local.volumeMount.mountPath", l.VolumeMount.MountPath}, field{"spec.local.prefix", l.Prefix}); err != nil {
+			return Location{}, err
 		}
 		return Location{
 			Type:   v1alpha1.BackupStorageTypeLocal,
@@ -113,6 +160,25 @@ func FromProvider(p v1alpha1.StorageProvider, brOptions []string) (Location, err
 	default:
 		return Location{}, v1alpha1.ErrNoStorageProvider
 	}
+}
+
+// field is a spec field by its JSON path, for error messages.
+type field struct{ name, value string }
+
+// dotSegments are the path segments refused in an object store's bucket and prefix.
+var dotSegments = []string{"..", "."}
+
+// checkSegments refuses a field holding one of the segments, naming the first such field.
+func checkSegments(segments []string, fields ...field) error {
+	for _, f := range fields {
+		for _, seg := range segments {
+			if hasSegment(f.value, seg) {
+				return fmt.Errorf("%w: %s %q contains %q: a path segment the storage URL resolves away, which would change the bucket or folder BR writes to: remove it",
+					ErrUnsafePrefix, f.name, f.value, seg)
+			}
+		}
+	}
+	return nil
 }
 
 // splitPath splits "bucket/some/prefix" on the first slash after trimming slashes.
@@ -125,22 +191,29 @@ func splitPath(p string) (bucket, prefix string) {
 	return bucket, strings.Trim(prefix, "/")
 }
 
-// optionValue returns the value of --name=value (or --name value) in BR options, the last one
-// winning as it does for BR's own flag parser.
-func optionValue(options []string, name string) string {
-	var v string
+// optionValue returns the value of the flag name in BR options and whether it is there, read
+// as BR's flag parser (pflag) reads them: --name=value, or --name followed by the value as the
+// next option; the last one wins; an option "--" ends the flags. An option with spaces around it
+// is not a flag to BR, and neither is a spelling with "_" for "-".
+func optionValue(options []string, name string) (string, bool) {
+	var (
+		v     string
+		found bool
+	)
+	flag := "--" + name
 	for i := 0; i < len(options); i++ {
-		o := strings.TrimSpace(options[i])
-		flag := "--" + name
+		o := options[i]
 		switch {
+		case o == "--":
+			return v, found
 		case strings.HasPrefix(o, flag+"="):
-			v = strings.TrimPrefix(o, flag+"=")
+			v, found = strings.TrimPrefix(o, flag+"="), true
 		case o == flag && i+1 < len(options):
-			v = strings.TrimSpace(options[i+1])
+			v, found = options[i+1], true
 			i++
 		}
 	}
-	return v
+	return v, found
 }
 
 func hasDotDot(p string) bool { return hasSegment(p, "..") }
@@ -203,20 +276,34 @@ func (l Location) url(sas string) string {
 	}
 }
 
-// StatusPath is status.backupPath: the URL without any query (no credential, no options).
+// StatusPath is status.backupPath, spelled as v1.6's util.GetStoragePath spells it:
+// s3://bucket/prefix, gcs://bucket/prefix/ and azure://container/prefix/ (with a trailing
+// slash), local://<mount path>/prefix. It holds no query: no credential, no option. Compare two
+// of them with SamePath.
 func (l Location) StatusPath() string {
 	switch l.Type {
 	case v1alpha1.BackupStorageTypeS3:
 		return "s3://" + path.Join(l.Bucket, l.Prefix)
 	case v1alpha1.BackupStorageTypeGcs:
-		return "gcs://" + path.Join(l.Bucket, l.Prefix)
+		return "gcs://" + path.Join(l.Bucket, l.Prefix) + "/"
 	case v1alpha1.BackupStorageTypeAzblob:
-		return "azure://" + path.Join(l.Bucket, l.Prefix)
+		return "azure://" + path.Join(l.Bucket, l.Prefix) + "/"
 	case v1alpha1.BackupStorageTypeLocal:
 		return "local://" + path.Join(l.Bucket, l.Prefix)
 	default:
 		return ""
 	}
+}
+
+// SamePath reports whether two status.backupPath values name the same place: they are equal
+// once one trailing "/" is dropped from each, so that gcs://b/p/ (as v1.6 and StatusPath write
+// it) and gcs://b/p (as earlier versions of this backup-manager wrote it) are the same. Nothing
+// else is normalised, and an empty path is the same as no other path.
+func SamePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
 }
 
 // CheckPrefix refuses a location whose clean could reach beyond one backup: an empty or root

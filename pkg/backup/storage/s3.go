@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -19,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
 )
 
 // S3's limits: DeleteObjects takes at most 1000 keys, ListObjectsV2 returns at most 1000.
@@ -29,12 +33,21 @@ const (
 
 type s3Bucket struct {
 	loc     Location
-	client  *s3.Client
 	credSrc string
+	// client is replaced at most once, inside regionOnce, when the bucket's region is found;
+	// every request takes it through api.
+	client *s3.Client
+	// findRegion is set when nothing names the bucket's region and the bucket is on AWS itself
+	// (no region, no endpoint, provider aws or unset): BR then asks S3 for the bucket's region,
+	// and so does the first request here (resolveRegion).
+	findRegion bool
+	regionOnce sync.Once
 }
 
-// openS3 builds the client from the Location and the Job's environment. tweak lets tests
-// shorten the SDK's retries.
+// openS3 builds the client from the Location and the Job's environment. It makes no request:
+// the bucket's region, when it must be found, is found by the first request. tweak lets tests
+// shorten the SDK's retries (and point a client at a test server without setting
+// Location.Endpoint).
 func openS3(ctx context.Context, l Location, env Env, tweak ...func(*s3.Options)) (*s3Bucket, error) {
 	region := l.Region
 	if region == "" {
@@ -73,8 +86,50 @@ func openS3(ctx context.Context, l Location, env Env, tweak ...func(*s3.Options)
 			t(o)
 		}
 	})
-	return &s3Bucket{loc: l, client: client, credSrc: credSrc}, nil
+	findRegion := l.Region == "" && l.Endpoint == "" && (l.Provider == "" || l.Provider == string(v1alpha1.S3StorageProviderTypeAWS))
+	return &s3Bucket{loc: l, client: client, credSrc: credSrc, findRegion: findRegion}, nil
 }
+
+// api is the client to send a request with, in the bucket's region once it is known.
+func (b *s3Bucket) api(ctx context.Context) *s3.Client {
+	if b.findRegion {
+		b.regionOnce.Do(func() { b.resolveRegion(ctx) })
+	}
+	return b.client
+}
+
+// resolveRegion asks S3 where the bucket is with a HeadBucket, as BR does for a bucket on AWS
+// without a region, and moves the client there. S3 names the region in x-amz-bucket-region
+// whatever its answer: 200, 301 from another region, or 403 for credentials without
+// s3:ListBucket. Without that header the client stays where it is, and the request that follows
+// reports what is wrong. It is never done for a custom endpoint, whose region is the user's.
+func (b *s3Bucket) resolveRegion(ctx context.Context) {
+	out, err := b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.loc.Bucket)})
+	region := headerRegion(err)
+	if err == nil {
+		region = aws.ToString(out.BucketRegion)
+	}
+	if !validRegion(region) || region == b.client.Options().Region {
+		return
+	}
+	b.client = s3.New(b.client.Options(), func(o *s3.Options) { o.Region = region })
+}
+
+// headerRegion is the bucket's region as an S3 error response names it (x-amz-bucket-region),
+// or "".
+func headerRegion(err error) string {
+	var resp *awshttp.ResponseError
+	if errors.As(err, &resp) && resp.Response != nil && resp.Response.Response != nil {
+		return resp.Response.Header.Get("X-Amz-Bucket-Region")
+	}
+	return ""
+}
+
+var regionName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// validRegion reports whether region looks like an AWS region name: only such a name, which
+// goes into the endpoint's host name, is taken from a response.
+func validRegion(region string) bool { return len(region) <= 64 && regionName.MatchString(region) }
 
 // s3Credentials returns static credentials when the Job's environment has keys (a Secret named
 // by spec.s3.secretName), or nil for the SDK's default chain (IRSA, instance profile), and how
@@ -111,7 +166,7 @@ func (b *s3Bucket) List(ctx context.Context, cursor string, pageSize int) ([]Obj
 	if cursor != "" {
 		in.ContinuationToken = aws.String(cursor)
 	}
-	out, err := b.client.ListObjectsV2(ctx, in)
+	out, err := b.api(ctx).ListObjectsV2(ctx, in)
 	if err != nil {
 		return nil, "", b.fail("list objects in", err)
 	}
@@ -126,7 +181,7 @@ func (b *s3Bucket) List(ctx context.Context, cursor string, pageSize int) ([]Obj
 }
 
 func (b *s3Bucket) Get(ctx context.Context, key string) ([]byte, error) {
-	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.loc.Bucket), Key: aws.String(objectKey(b.loc.Prefix, key))})
+	out, err := b.api(ctx).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.loc.Bucket), Key: aws.String(objectKey(b.loc.Prefix, key))})
 	if err != nil {
 		return nil, b.fail("get "+key+" from", err)
 	}
@@ -139,7 +194,7 @@ func (b *s3Bucket) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (b *s3Bucket) Put(ctx context.Context, key string, data []byte) error {
-	_, err := b.client.PutObject(ctx, &s3.PutObjectInput{
+	_, err := b.api(ctx).PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(b.loc.Bucket), Key: aws.String(objectKey(b.loc.Prefix, key)),
 		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
 	})
@@ -154,7 +209,7 @@ func (b *s3Bucket) Put(ctx context.Context, key string, data []byte) error {
 // option for S3-compatible stores without the multi-object delete API.
 func (b *s3Bucket) Delete(ctx context.Context, keys []string) error {
 	if len(keys) == 1 {
-		_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.loc.Bucket), Key: aws.String(objectKey(b.loc.Prefix, keys[0]))})
+		_, err := b.api(ctx).DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.loc.Bucket), Key: aws.String(objectKey(b.loc.Prefix, keys[0]))})
 		if err != nil && !errors.Is(s3ErrorKind(err), ErrNotFound) { // some S3-compatible stores answer 404 for a missing key
 			return b.fail("delete "+keys[0]+" from", err)
 		}
@@ -175,7 +230,7 @@ func (b *s3Bucket) deleteBatch(ctx context.Context, keys []string) error {
 	for i, k := range keys {
 		ids[i] = types.ObjectIdentifier{Key: aws.String(objectKey(b.loc.Prefix, k))}
 	}
-	out, err := b.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+	out, err := b.api(ctx).DeleteObjects(ctx, &s3.DeleteObjectsInput{
 		Bucket: aws.String(b.loc.Bucket),
 		Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
 	})
@@ -229,7 +284,23 @@ func (b *s3Bucket) Location() Location       { return b.loc }
 func (b *s3Bucket) Close() error             { return nil }
 
 func (b *s3Bucket) fail(op string, err error) error {
-	return storeError(op, b.loc, b.credSrc, s3ErrorKind(err), err)
+	kind := s3ErrorKind(err)
+	if errors.Is(kind, ErrWrongRegion) {
+		return b.wrongRegion(op, err)
+	}
+	return storeError(op, b.loc, b.credSrc, kind, err)
+}
+
+// wrongRegion says which region the request went to, where the bucket is when S3 said so, and
+// what to do about it.
+func (b *s3Bucket) wrongRegion(op string, err error) error {
+	where := "another region"
+	if r := headerRegion(err); validRegion(r) {
+		where = fmt.Sprintf("region %q", r)
+	}
+	return fmt.Errorf("%s %s: %w: the request went to region %q but bucket %q is in %s: "+
+		"set spec.s3.region to the bucket's region (a --s3.region in spec.br.options overrides it): %w",
+		op, b.loc.Redacted(), ErrWrongRegion, b.client.Options().Region, b.loc.Bucket, where, err)
 }
 
 // s3ErrorKind classifies an S3 error by its code, which S3-compatible stores share, and falls
@@ -242,6 +313,14 @@ func s3ErrorKind(err error) error {
 			return ErrNotFound
 		case "NoSuchBucket":
 			return ErrBucketNotFound
+		case "PermanentRedirect":
+			return ErrWrongRegion
+		case "AuthorizationHeaderMalformed":
+			// "the region 'us-east-1' is wrong; expecting 'eu-west-1'": signed for another
+			// region than the endpoint's.
+			if strings.Contains(api.ErrorMessage(), "region") {
+				return ErrWrongRegion
+			}
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "ExpiredToken", "InvalidToken",
 			"TokenRefreshRequired", "AllAccessDisabled", "InvalidClientTokenId", "AccountProblem":
 			return ErrCredentials
@@ -262,6 +341,9 @@ func s3ErrorKind(err error) error {
 		return ErrTransient
 	}
 	var resp *awshttp.ResponseError
+	if errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusMovedPermanently {
+		return ErrWrongRegion // a HEAD's 301 has no body to carry the code
+	}
 	if errors.As(err, &resp) && resp.HTTPStatusCode() != 0 {
 		return httpStatusKind(resp.HTTPStatusCode(), http.StatusServiceUnavailable)
 	}

@@ -430,3 +430,253 @@ func TestCleanAgainstS3UsesBatchDeletes(t *testing.T) {
 		t.Fatalf("stats %+v with %d DeleteObjects, want 2500 deleted in 7 requests, 3 of them DeleteObjects", stats, f.count(http.MethodPost, "delete"))
 	}
 }
+
+// fakeRegionalS3 is a bucket that lives in one AWS region: a request signed for another region
+// is answered 301 PermanentRedirect naming the bucket's region in x-amz-bucket-region, as S3
+// does (a HEAD's answer has no body). headStatus, when set, answers every HeadBucket with that
+// status and the header, as S3 does for credentials without s3:ListBucket (403).
+type fakeRegionalS3 struct {
+	region     string
+	headStatus int
+	noHeader   bool // answer without x-amz-bucket-region
+
+	mu       sync.Mutex
+	requests []string // "METHOD region"
+}
+
+func (f *fakeRegionalS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, scope, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	parts := strings.Split(scope, "/") // AKID/date/region/s3/aws4_request
+	signed := ""
+	if len(parts) > 2 {
+		signed = parts[2]
+	}
+	f.mu.Lock()
+	f.requests = append(f.requests, r.Method+" "+signed)
+	f.mu.Unlock()
+	if !f.noHeader {
+		w.Header().Set("X-Amz-Bucket-Region", f.region)
+	}
+	switch {
+	case r.Method == http.MethodHead && f.headStatus != 0:
+		w.WriteHeader(f.headStatus)
+	case signed != f.region && r.Method == http.MethodHead:
+		w.WriteHeader(http.StatusMovedPermanently)
+	case signed != f.region:
+		s3Error(w, http.StatusMovedPermanently, "PermanentRedirect")
+	case r.Method == http.MethodHead:
+		w.WriteHeader(http.StatusOK)
+	default:
+		_, _ = w.Write([]byte("meta"))
+	}
+}
+
+func (f *fakeRegionalS3) sent() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.requests...)
+}
+
+// regionTestEnv has static keys, so that the SDK never looks for an instance profile, and the
+// EC2 metadata service disabled all the same.
+var regionTestEnv = MapEnv(map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": testSecret, "AWS_EC2_METADATA_DISABLED": "true"})
+
+func TestS3FindsTheRegionOfABucketOnAWSOnly(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	cases := map[string]struct {
+		provider, region string
+		bucketRegion     string // "" is eu-west-1
+		customEndpoint   bool   // Location.Endpoint is the server (else only the client is pointed at it, as on AWS)
+		headStatus       int
+		noHeader         bool
+		wantSent         []string
+		wantErr          bool
+		wantIn           string // the region the error says the bucket is in
+	}{
+		"a bucket on AWS without a region is found in its own region": {
+			provider: "aws", wantSent: []string{"HEAD us-east-1", "GET eu-west-1", "GET eu-west-1"},
+		},
+		"a provider left empty is AWS": {
+			wantSent: []string{"HEAD us-east-1", "GET eu-west-1", "GET eu-west-1"},
+		},
+		"a HeadBucket refused for lack of s3:ListBucket still names the region": {
+			provider: "aws", headStatus: http.StatusForbidden, wantSent: []string{"HEAD us-east-1", "GET eu-west-1", "GET eu-west-1"},
+		},
+		"a bucket in the default region is asked once and stays there": {
+			provider: "aws", bucketRegion: "us-east-1", wantSent: []string{"HEAD us-east-1", "GET us-east-1", "GET us-east-1"},
+		},
+		"a region written in the spec is never second-guessed": {
+			provider: "aws", region: "us-west-2", wantSent: []string{"GET us-west-2"}, wantErr: true, wantIn: `region "eu-west-1"`,
+		},
+		"a custom endpoint is never asked for a region": {
+			provider: "aws", customEndpoint: true, wantSent: []string{"GET us-east-1"}, wantErr: true, wantIn: `region "eu-west-1"`,
+		},
+		"another provider is never asked for a region": {
+			provider: "ceph", wantSent: []string{"GET us-east-1"}, wantErr: true, wantIn: `region "eu-west-1"`,
+		},
+		"an answer without the region leaves the request where it was": {
+			provider: "aws", noHeader: true, wantSent: []string{"HEAD us-east-1", "GET us-east-1"}, wantErr: true, wantIn: "another region",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := &fakeRegionalS3{region: "eu-west-1", headStatus: tc.headStatus, noHeader: tc.noHeader}
+			if tc.bucketRegion != "" {
+				f.region = tc.bucketRegion
+			}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			l := Location{Type: v1alpha1.BackupStorageTypeS3, Bucket: "bucket", Prefix: "p", Provider: tc.provider, Region: tc.region}
+			if tc.customEndpoint {
+				l.Endpoint = srv.URL
+			}
+			b, err := openS3(context.Background(), l, regionTestEnv, func(o *s3.Options) {
+				o.RetryMaxAttempts = 1
+				o.BaseEndpoint = &srv.URL
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.sent()) != 0 {
+				t.Fatalf("Open sent %v, want no request", f.sent())
+			}
+			_, err = b.Get(context.Background(), "backupmeta")
+			if !tc.wantErr {
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = b.Get(context.Background(), "backupmeta") // the region is found once
+			}
+			switch {
+			case tc.wantErr && !errors.Is(err, ErrWrongRegion):
+				t.Fatalf("Get = %v, want ErrWrongRegion", err)
+			case tc.wantErr && (!strings.Contains(err.Error(), "set spec.s3.region to the bucket's region") || !strings.Contains(err.Error(), "is in "+tc.wantIn)):
+				t.Fatalf("message %q should say the bucket is in %s and to set spec.s3.region", err, tc.wantIn)
+			case !tc.wantErr && err != nil:
+				t.Fatal(err)
+			}
+			if got := f.sent(); strings.Join(got, ",") != strings.Join(tc.wantSent, ",") {
+				t.Fatalf("requests %v, want %v", got, tc.wantSent)
+			}
+		})
+	}
+}
+
+func TestS3ClassifiesAnotherRegionsAnswers(t *testing.T) {
+	cases := map[string]struct {
+		status  int
+		code    string
+		message string
+		want    error
+	}{
+		"PermanentRedirect is the wrong region": {status: http.StatusMovedPermanently, code: "PermanentRedirect", want: ErrWrongRegion},
+		"a malformed authorization naming the region is the wrong region": {status: http.StatusBadRequest, code: "AuthorizationHeaderMalformed",
+			message: "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'", want: ErrWrongRegion},
+		"a malformed authorization for another reason is not": {status: http.StatusBadRequest, code: "AuthorizationHeaderMalformed",
+			message: "The authorization header is malformed; a non-empty Access Key (AKID) must be provided in the credential.", want: nil},
+		"a bare 301 is the wrong region": {status: http.StatusMovedPermanently, want: ErrWrongRegion},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.code == "" {
+					w.WriteHeader(tc.status)
+					return
+				}
+				writeXML(w, tc.status, struct {
+					XMLName xml.Name `xml:"Error"`
+					Code    string
+					Message string
+				}{Code: tc.code, Message: tc.message})
+			}))
+			defer srv.Close()
+			b := openTestS3(t, srv, "p", testS3Env)
+			_, _, err := b.List(context.Background(), "", 10)
+			if err == nil {
+				t.Fatal("List succeeded")
+			}
+			if errors.Is(err, ErrWrongRegion) != (tc.want != nil) {
+				t.Fatalf("List = %v: errors.Is(ErrWrongRegion) = %t, want %t", err, errors.Is(err, ErrWrongRegion), tc.want != nil)
+			}
+			if tc.want != nil && !strings.Contains(err.Error(), "set spec.s3.region to the bucket's region") {
+				t.Fatalf("message %q does not say what to do", err)
+			}
+		})
+	}
+}
+
+func TestCleanStopsAtOnceOnABucketInAnotherRegion(t *testing.T) {
+	f, srv := newFakeS3(t, "bucket", "p/a")
+	f.fail = func(*http.Request) (int, string) { return http.StatusMovedPermanently, "PermanentRedirect" }
+	b := openTestS3(t, srv, "p", testS3Env)
+	stats, err := Clean(context.Background(), b, v1alpha1.CleanOption{}, logr.Discard())
+	if !errors.Is(err, ErrWrongRegion) {
+		t.Fatalf("Clean = %v, want ErrWrongRegion", err)
+	}
+	if stats.Requests != 1 || stats.Rounds != 1 {
+		t.Fatalf("stats %+v, want one listing in one round", stats)
+	}
+}
+
+func TestS3GoesWhereBRsOptionsSendBR(t *testing.T) {
+	f, srv := newFakeS3(t, "bucket", "p/backupmeta")
+	spec := v1alpha1.StorageProvider{S3: &v1alpha1.S3StorageProvider{Provider: "ceph", Region: "us-west-2", Bucket: "bucket", Prefix: "p",
+		Endpoint: "http://127.0.0.1:1"}} // nothing listens there
+	l, err := FromProvider(spec, []string{"--s3.endpoint=" + srv.URL, "--s3.region", "eu-central-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), l, testS3Env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Get(context.Background(), "backupmeta"); err != nil || string(got) != "data of p/backupmeta" {
+		t.Fatalf("Get = %q, %v; want the object at BR's endpoint", got, err)
+	}
+	f.mu.Lock()
+	auth := f.requests[len(f.requests)-1].Header.Get("Authorization")
+	f.mu.Unlock()
+	if !strings.Contains(auth, "/eu-central-1/s3/") {
+		t.Fatalf("Authorization %q is not signed for BR's region eu-central-1", auth)
+	}
+}
+
+func TestS3RegionIsFoundOnceUnderConcurrentRequests(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	f := &fakeRegionalS3{region: "eu-west-1"}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	l := Location{Type: v1alpha1.BackupStorageTypeS3, Bucket: "bucket", Prefix: "p", Provider: "aws"}
+	b, err := openS3(context.Background(), l, regionTestEnv, func(o *s3.Options) { o.RetryMaxAttempts = 1; o.BaseEndpoint = &srv.URL })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := b.Get(context.Background(), "backupmeta")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	heads := 0
+	for _, r := range f.sent() {
+		if strings.HasPrefix(r, "HEAD ") {
+			heads++
+		} else if r != "GET eu-west-1" {
+			t.Fatalf("request %q, want every GET in eu-west-1", r)
+		}
+	}
+	if heads != 1 {
+		t.Fatalf("%d HeadBucket requests, want 1", heads)
+	}
+}
