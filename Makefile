@@ -102,7 +102,7 @@ BENCH_TIMEOUT ?= 60m
 SCHEDULER_BENCHTIME ?= 60x
 
 .PHONY: bench
-bench: testbin ## Benchmarks: tidb-scheduler, TidbCluster create-to-Ready, cache memory (docs/benchmarks.md).
+bench: testbin ## Benchmarks: tidb-scheduler, TidbCluster create-to-Ready, cache memory, backup clean (docs/benchmarks.md).
 	@if [ -d pkg/scheduler ]; then echo "bench ./pkg/scheduler/..."; \
 	  go test -run '^$$' -bench '$(BENCH)' -benchtime=$(SCHEDULER_BENCHTIME) -benchmem ./pkg/scheduler/... | { grep -v 'no test files' || true; }; fi
 	@echo "bench ./tests/bench"

@@ -150,37 +150,69 @@ func permanent(err error) bool {
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// pass lists the prefix page by page, deleting each page before listing the next; the cursor
-// stays valid while the objects before it go. Failed batches do not stop the pass, so that one
-// bad object does not keep the rest; they fail it at the end. An empty first listing needs no
-// further check, any other pass ends by listing the prefix again.
-func (c *cleaner) pass(ctx context.Context) error {
+// pass lists the prefix page by page and deletes each page, listing the next page while the
+// current one is deleted (a listing is a round trip the deletions need not wait for); the
+// cursor stays valid while the objects before it go. Failed batches do not stop the pass, so
+// that one bad object does not keep the rest; they fail it at the end. An empty first listing
+// needs no further check, any other pass ends by listing the prefix again.
+func (c *cleaner) pass(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel() // stops the lister when deleting ends early
+	pages := c.listAhead(ctx)
 	var failures []error
-	cursor, seen := "", false
-	for {
-		page, next, err := c.listPage(ctx, cursor)
-		if err != nil {
-			return err
+	seen := false
+	for p := range pages {
+		if p.err != nil {
+			return p.err
 		}
-		seen = seen || len(page) > 0
-		if errs := c.deletePage(ctx, page); len(errs) > 0 {
+		seen = seen || len(p.keys) > 0
+		if errs := c.deletePage(ctx, p.keys); len(errs) > 0 {
 			failures = append(failures, errs...)
 			if permanent(errorList(errs)) {
 				break
 			}
 		}
-		if next == "" {
-			break
-		}
-		cursor = next
 	}
 	if len(failures) > 0 {
 		return summarize(failures)
 	}
+	if err := parent.Err(); err != nil {
+		return err
+	}
 	if !seen {
 		return nil
 	}
-	return c.verify(ctx)
+	return c.verify(parent)
+}
+
+// listed is one page of keys, or the error that ended the listing.
+type listed struct {
+	keys []string
+	err  error
+}
+
+// listAhead lists the prefix in pages into a channel that holds one page, so that at most one
+// page is listed ahead of the deletions. The channel is closed after the last page, after an
+// error (sent as the last item) or when ctx ends.
+func (c *cleaner) listAhead(ctx context.Context) <-chan listed {
+	pages := make(chan listed, 1)
+	go func() {
+		defer close(pages)
+		cursor := ""
+		for {
+			keys, next, err := c.listPage(ctx, cursor)
+			select {
+			case pages <- listed{keys: keys, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || next == "" {
+				return
+			}
+			cursor = next
+		}
+	}()
+	return pages
 }
 
 // listPage lists until it has pageSize objects or the listing ends: stores return at most 1000
