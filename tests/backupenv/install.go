@@ -7,10 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tidbops/tidb-operator/tests/cluster"
 )
 
 // Environment variables that name an executable to use instead of the one hack/testservers.sh
@@ -71,7 +72,7 @@ func locate(kind serverKind) (string, error) {
 		located[kind] = p
 		return p, nil
 	}
-	root, err := findRepoRoot()
+	root, err := cluster.RepoRoot()
 	if err != nil {
 		return "", fmt.Errorf("%w (or set %s)", err, env)
 	}
@@ -106,30 +107,6 @@ func checkExecutable(p string) error {
 		return fmt.Errorf("%s is not an executable file", p)
 	}
 	return nil
-}
-
-// findRepoRoot looks for the folder holding hack/testservers.sh above the working directory
-// (where `go test` runs) and, failing that, above this source file (for test binaries run from
-// elsewhere but built from this checkout).
-func findRepoRoot() (string, error) {
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		starts = append(starts, filepath.Dir(file))
-	}
-	for _, start := range starts {
-		for dir := start; ; dir = filepath.Dir(dir) {
-			if st, err := os.Stat(filepath.Join(dir, serversScript)); err == nil && !st.IsDir() {
-				return dir, nil
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	return "", fmt.Errorf("cannot find %s above %s", serversScript, strings.Join(starts, " or "))
 }
 
 func lastLine(s string) string {

@@ -45,7 +45,7 @@ func locateBinaries(ctx context.Context, full bool, progress io.Writer) (string,
 		return dir, nil
 	}
 
-	root, err := findRepoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -100,10 +100,10 @@ func checkBinaries(dir string, bins []string, full bool) error {
 	return errors.Join(errs...)
 }
 
-// findRepoRoot looks for the folder holding hack/testbin.sh above the working directory (where
-// `go test` and the CLI run) and, failing that, above this source file (for binaries run from
-// elsewhere but built from this checkout).
-func findRepoRoot() (string, error) {
+// RepoRoot is the checkout the tests run from: the folder holding hack/testbin.sh above the
+// working directory (where `go test` and the CLI run) and, failing that, above this source
+// file (for binaries run from elsewhere but built from this checkout).
+func RepoRoot() (string, error) {
 	var starts []string
 	if wd, err := os.Getwd(); err == nil {
 		starts = append(starts, wd)

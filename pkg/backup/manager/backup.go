@@ -285,20 +285,13 @@ func (r *backupRun) condition(ctx context.Context, t v1alpha1.BackupConditionTyp
 // fail records a failure and returns it, so the Job fails with the same words as the status.
 // The write uses a context that survives SIGTERM: an interruption must be recorded.
 func (r *backupRun) fail(ctx context.Context, t v1alpha1.BackupConditionType, reason string, cause error) error {
-	wctx, cancel := r.m.afterStop(ctx)
-	defer cancel()
-	err := fmt.Errorf("backup %s: %w", r.key, cause)
-	if werr := r.condition(wctx, t, reason, statusMessage(cause), status.BackupFields{}); werr != nil {
-		return errors.Join(err, werr)
-	}
-	return err
+	return r.m.recordFailure(ctx, "backup", r.key, cause, func(ctx context.Context, message string) error {
+		return r.condition(ctx, t, reason, message, status.BackupFields{})
+	})
 }
 
 func (r *backupRun) update(ctx context.Context, mutate func(*v1alpha1.Backup) bool) error {
-	// Bounded: a hung API server fails the Job rather than holding it forever.
-	ctx, cancel := context.WithTimeout(ctx, statusWriteTimeout)
-	defer cancel()
-	return status.Update(ctx, r.m.Client, r.key, &v1alpha1.Backup{}, mutate)
+	return update(ctx, r.m.Client, r.key, &v1alpha1.Backup{}, mutate)
 }
 
 // hasBackupMeta reports whether a backupmeta is at the location; its error names what failed

@@ -28,24 +28,20 @@ func (m *Manager) Clean(ctx context.Context, o job.CleanOptions) error {
 		return fmt.Errorf("clean %s: read the Backup: %w", key, err)
 	}
 	log := m.Log.WithValues("backup", key.String())
-	update := func(ctx context.Context, t v1alpha1.BackupConditionType, reason, message string) error {
+	record := func(ctx context.Context, t v1alpha1.BackupConditionType, reason, message string) error {
 		cond := v1alpha1.BackupCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, Message: message}
-		return status.Update(ctx, m.Client, key, &v1alpha1.Backup{}, status.SetBackupCondition(cond, status.BackupFields{}))
+		return update(ctx, m.Client, key, &v1alpha1.Backup{}, status.SetBackupCondition(cond, status.BackupFields{}))
 	}
 	fail := func(cause error) error {
-		wctx, cancel := m.afterStop(ctx)
-		defer cancel()
-		err := fmt.Errorf("clean %s: %w", key, cause)
-		if werr := update(wctx, v1alpha1.BackupCleanFailed, reasonCleanFailed, statusMessage(cause)); werr != nil {
-			return errors.Join(err, werr)
-		}
-		return err
+		return m.recordFailure(ctx, "clean", key, cause, func(ctx context.Context, message string) error {
+			return record(ctx, v1alpha1.BackupCleanFailed, reasonCleanFailed, message)
+		})
 	}
 
 	// v1.6: a backup that never recorded where its data went has nothing to delete.
 	if bk.Status.BackupPath == "" {
 		log.Info("the Backup has no status.backupPath: nothing to clean")
-		return update(ctx, v1alpha1.BackupClean, "NoBackupData", "status.backupPath is empty: the backup wrote no data")
+		return record(ctx, v1alpha1.BackupClean, "NoBackupData", "status.backupPath is empty: the backup wrote no data")
 	}
 	if bk.Spec.BR == nil {
 		return fail(errors.New("spec.br is not set: cleaning a Dumpling export is not supported by this tidb-backup-manager; delete the export's objects with the storage's own tools"))
@@ -65,7 +61,7 @@ func (m *Manager) Clean(ctx context.Context, o job.CleanOptions) error {
 		return fail(fmt.Errorf("%d objects deleted before the error: %w", stats.Deleted, err))
 	}
 	log.Info("backup data deleted", "objects", stats.Deleted, "requests", stats.Requests)
-	return update(ctx, v1alpha1.BackupClean, "", fmt.Sprintf("deleted %d objects under %s", stats.Deleted, loc.StatusPath()))
+	return record(ctx, v1alpha1.BackupClean, "", fmt.Sprintf("deleted %d objects under %s", stats.Deleted, loc.StatusPath()))
 }
 
 // cleanLocation is the location to delete, only when it is certainly the backup's: the spec's

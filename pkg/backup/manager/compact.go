@@ -137,18 +137,11 @@ func (c *compactRun) state(ctx context.Context, s v1alpha1.CompactState, fields 
 }
 
 func (c *compactRun) fail(ctx context.Context, cause error) error {
-	wctx, cancel := c.m.afterStop(ctx)
-	defer cancel()
-	err := fmt.Errorf("compact %s: %w", c.key, cause)
-	if werr := c.state(wctx, v1alpha1.CompactStateFailed, status.CompactFields{Message: statusMessage(cause)}); werr != nil {
-		return errors.Join(err, werr)
-	}
-	return err
+	return c.m.recordFailure(ctx, "compact", c.key, cause, func(ctx context.Context, message string) error {
+		return c.state(ctx, v1alpha1.CompactStateFailed, status.CompactFields{Message: message})
+	})
 }
 
 func (c *compactRun) update(ctx context.Context, mutate func(*v1alpha1.CompactBackup) bool) error {
-	// Bounded: a hung API server fails the Job rather than holding it forever.
-	ctx, cancel := context.WithTimeout(ctx, statusWriteTimeout)
-	defer cancel()
-	return status.Update(ctx, c.m.Client, c.key, &v1alpha1.CompactBackup{}, mutate)
+	return update(ctx, c.m.Client, c.key, &v1alpha1.CompactBackup{}, mutate)
 }

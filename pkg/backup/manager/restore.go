@@ -193,18 +193,11 @@ func (r *restoreRun) condition(ctx context.Context, t v1alpha1.RestoreConditionT
 }
 
 func (r *restoreRun) fail(ctx context.Context, t v1alpha1.RestoreConditionType, reason string, cause error) error {
-	wctx, cancel := r.m.afterStop(ctx)
-	defer cancel()
-	err := fmt.Errorf("restore %s: %w", r.key, cause)
-	if werr := r.condition(wctx, t, reason, statusMessage(cause), status.RestoreFields{}); werr != nil {
-		return errors.Join(err, werr)
-	}
-	return err
+	return r.m.recordFailure(ctx, "restore", r.key, cause, func(ctx context.Context, message string) error {
+		return r.condition(ctx, t, reason, message, status.RestoreFields{})
+	})
 }
 
 func (r *restoreRun) update(ctx context.Context, mutate func(*v1alpha1.Restore) bool) error {
-	// Bounded: a hung API server fails the Job rather than holding it forever.
-	ctx, cancel := context.WithTimeout(ctx, statusWriteTimeout)
-	defer cancel()
-	return status.Update(ctx, r.m.Client, r.key, &v1alpha1.Restore{}, mutate)
+	return update(ctx, r.m.Client, r.key, &v1alpha1.Restore{}, mutate)
 }
