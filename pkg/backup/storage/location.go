@@ -62,6 +62,9 @@ var ErrUnsafePrefix = errors.New("unsafe backup prefix")
 // "../x/y" would mean bucket "x". A local prefix may hold "." segments, which cannot leave the
 // volume; ".." is refused there too, and in the mount path.
 func FromProvider(p v1alpha1.StorageProvider, brOptions []string) (Location, error) {
+	if err := checkNoStorageOption(brOptions); err != nil {
+		return Location{}, err
+	}
 	if p.Count() > 1 {
 		return Location{}, errors.New("more than one of s3, gcs, azblob and local is set: choose one")
 	}
@@ -214,6 +217,26 @@ func optionValue(options []string, name string) (string, bool) {
 		}
 	}
 	return v, found
+}
+
+// checkNoStorageOption refuses a --storage (or -s) in spec.br.options: BR would write where
+// it says, while status.backupPath, reads and clean follow the storage provider, so a clean
+// could delete data that is not the backup's.
+func checkNoStorageOption(options []string) error {
+	for _, name := range []string{"storage", "full-backup-storage"} {
+		if _, ok := optionValue(options, name); ok {
+			return fmt.Errorf("spec.br.options sets --%s: BR would use another storage than the one the Backup records and cleans; describe the storage in the storage provider fields (s3, gcs, azblob, local) instead", name)
+		}
+	}
+	for _, o := range options {
+		if o == "--" {
+			break
+		}
+		if o == "-s" || (strings.HasPrefix(o, "-s") && !strings.HasPrefix(o, "--")) {
+			return fmt.Errorf("spec.br.options sets -s (--storage): BR would use another storage than the one the Backup records and cleans; describe the storage in the storage provider fields (s3, gcs, azblob, local) instead")
+		}
+	}
+	return nil
 }
 
 func hasDotDot(p string) bool { return hasSegment(p, "..") }

@@ -397,3 +397,30 @@ func TestSamePathMatchesWhatV16AndThisManagerRecorded(t *testing.T) {
 		})
 	}
 }
+
+func TestAStorageInBROptionsIsRefused(t *testing.T) {
+	s3 := v1alpha1.StorageProvider{S3: &v1alpha1.S3StorageProvider{Bucket: "b", Prefix: "p"}}
+	for _, tc := range []struct {
+		name    string
+		options []string
+		refused bool
+	}{
+		{name: "--storage=URL sends BR elsewhere", options: []string{"--storage=s3://other/x"}, refused: true},
+		{name: "--storage URL as two options too", options: []string{"--storage", "s3://other/x"}, refused: true},
+		{name: "-s is --storage's shorthand", options: []string{"-s", "s3://other/x"}, refused: true},
+		{name: "-s glued to its value", options: []string{"-ss3://other/x"}, refused: true},
+		{name: "--full-backup-storage too", options: []string{"--full-backup-storage=s3://other/x"}, refused: true},
+		{name: "other options are fine", options: []string{"--s3.endpoint=http://minio:9000", "--checksum=false", "--ratelimit=128"}},
+		{name: "after -- nothing is a flag", options: []string{"--", "-s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := FromProvider(s3, tc.options)
+			if tc.refused && (err == nil || !strings.Contains(err.Error(), "spec.br.options")) {
+				t.Fatalf("err = %v, want a refusal naming spec.br.options", err)
+			}
+			if !tc.refused && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+		})
+	}
+}
