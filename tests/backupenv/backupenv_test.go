@@ -3,11 +3,15 @@ package backupenv
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -456,6 +460,126 @@ func TestMySQL(t *testing.T) {
 		t.Errorf("after restore: %q", got)
 	}
 	srv.InitTiDBGCTable(t) // idempotent
+}
+
+// TestMySQLTLS checks WithTLS: a TCP client gets in only over TLS that verifies the server's
+// certificate for 127.0.0.1 against ca.crt and presents the client certificate of TLSDir, as
+// the backup-manager builds its connection from the folder the Job mounts.
+func TestMySQLTLS(t *testing.T) {
+	t.Parallel()
+	srv := MySQL(t, WithTLS())
+	ctx := testContext(t)
+
+	// The server's own pool (DSN and DB) speaks TLS.
+	var cipher string
+	if err := srv.DB(t).QueryRowContext(ctx, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'").Scan(&cipher); err != nil {
+		t.Fatalf("read Ssl_cipher: %v", err)
+	}
+	if cipher == "" {
+		t.Error("the connection through DB is not encrypted (Ssl_cipher is empty)")
+	}
+	srv.InitTiDBGCTable(t)
+	if got := srv.TiDBVariable(t, TiDBGCLifeTimeVariable); got != DefaultTiDBGCLifeTime {
+		t.Errorf("%s = %q over TLS, want %q", TiDBGCLifeTimeVariable, got, DefaultTiDBGCLifeTime)
+	}
+
+	// What the backup-manager does with the folder: verify against ca.crt, present tls.crt.
+	if err := pingTLS(ctx, srv, clientTLS(t, srv.TLSDir, false)); err != nil {
+		t.Fatalf("TLS with the certificates of %s: %v", srv.TLSDir, err)
+	}
+
+	// A plain connection is refused, with the right password. For root that is its REQUIRE
+	// X509, which the server checks first (error 1045).
+	plain := srv.config()
+	plain.TLSConfig = ""
+	err := pingDSN(ctx, plain.FormatDSN())
+	var myErr *mysql.MySQLError
+	if !errors.As(err, &myErr) || myErr.Number != 1045 {
+		t.Errorf("ping as root without TLS: %v, want error 1045 (access denied)", err)
+	}
+	// An account that requires nothing is refused without TLS too (--require-secure-transport;
+	// MariaDB words that as access denied, where MySQL has error 3159) and let in with it, with
+	// the same password and without a client certificate.
+	var secure int
+	if err := srv.DB(t).QueryRowContext(ctx, "SELECT @@global.require_secure_transport").Scan(&secure); err != nil || secure != 1 {
+		t.Errorf("require_secure_transport = %d (%v), want 1", secure, err)
+	}
+	if _, err := srv.DB(t).ExecContext(ctx, "CREATE USER 'any'@'127.0.0.1' IDENTIFIED BY 'any-password' REQUIRE NONE"); err != nil {
+		t.Fatalf("create a user: %v", err)
+	}
+	plain.User, plain.Passwd = "any", "any-password"
+	err = pingDSN(ctx, plain.FormatDSN())
+	if !errors.As(err, &myErr) || myErr.Number != 1045 {
+		t.Errorf("ping as a user without REQUIRE, without TLS: %v, want error 1045 (access denied)", err)
+	}
+	anyUser := plain.Clone()
+	anyUser.TLS = &tls.Config{RootCAs: clientTLS(t, srv.TLSDir, false).RootCAs, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	if err := pingConfig(ctx, anyUser); err != nil {
+		t.Errorf("ping as a user without REQUIRE, over TLS: %v", err)
+	}
+
+	// TLS without a client certificate is refused too: root REQUIRE X509.
+	noCert := clientTLS(t, srv.TLSDir, false)
+	noCert.Certificates = nil
+	err = pingTLS(ctx, srv, noCert)
+	if !errors.As(err, &myErr) || myErr.Number != 1045 {
+		t.Errorf("ping over TLS without a client certificate: %v, want error 1045 (access denied)", err)
+	}
+
+	// With another CA the server's certificate does not verify; skipping the verification,
+	// the same client certificate still gets in.
+	wrong := srv.TLSDirWithUnrelatedCA(t)
+	var unknownCA x509.UnknownAuthorityError
+	if err := pingTLS(ctx, srv, clientTLS(t, wrong, false)); !errors.As(err, &unknownCA) {
+		t.Errorf("ping verifying with an unrelated CA: %v, want x509.UnknownAuthorityError", err)
+	}
+	if err := pingTLS(ctx, srv, clientTLS(t, wrong, true)); err != nil {
+		t.Errorf("ping with an unrelated CA, not verifying the server: %v", err)
+	}
+}
+
+// clientTLS builds a client configuration from a certificate folder the way the
+// backup-manager does (pkg/backup/manager tidbTLS), without importing it: that is the code the
+// folder is for, not the code under test here.
+func clientTLS(t *testing.T, dir string, skipVerify bool) *tls.Config {
+	t.Helper()
+	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, TLSCertFile), filepath.Join(dir, TLSKeyFile))
+	if err != nil {
+		t.Fatalf("load the client certificate of %s: %v", dir, err)
+	}
+	c := &tls.Config{Certificates: []tls.Certificate{pair}, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	if skipVerify {
+		c.InsecureSkipVerify = true
+		return c
+	}
+	ca, err := os.ReadFile(filepath.Join(dir, TLSCAFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.RootCAs = x509.NewCertPool()
+	if !c.RootCAs.AppendCertsFromPEM(ca) {
+		t.Fatalf("%s holds no PEM certificate", filepath.Join(dir, TLSCAFile))
+	}
+	return c
+}
+
+// pingTLS connects as root with tc, on a connection of its own.
+func pingTLS(ctx context.Context, srv *MySQLServer, tc *tls.Config) error {
+	c := srv.config()
+	c.TLSConfig = ""
+	c.TLS = tc
+	return pingConfig(ctx, c)
+}
+
+// pingConfig connects with c, which may hold a TLS configuration a DSN cannot name.
+func pingConfig(ctx context.Context, c *mysql.Config) error {
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	defer func() { _ = db.Close() }()
+	return db.PingContext(ctx)
 }
 
 // TestMySQLWithDir checks that a data directory is reused and the new password applies.

@@ -16,7 +16,8 @@
 // server's log) is removed when the test passes; when it fails the folder is kept, and its path
 // and the end of the server's log are written to the test log. WithDir puts the data in a
 // caller's folder instead, which is then never removed (for example to restart a server on the
-// same data).
+// same data). WithTLS makes MySQL accept TCP clients over TLS with a client certificate only,
+// from certificates generated for the server (MySQLServer.TLSDir is the client's folder).
 //
 // S3, Azure and MySQL run a separate process. It leads its own process group and has the
 // parent-death signal set, so the kernel kills it when the test binary dies without cleaning up

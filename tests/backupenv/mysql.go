@@ -41,6 +41,12 @@ type MySQLServer struct {
 	Password string // random per server
 	// DataDir is the server's data directory.
 	DataDir string
+	// TLSDir, with WithTLS, is the client certificate folder: ca.crt (the CA that signed the
+	// server's certificate), tls.crt and tls.key (root's client certificate). Empty without.
+	TLSDir string
+
+	// tlsName is the go-sql-driver name of the client TLS configuration, with WithTLS.
+	tlsName string
 
 	dbOnce sync.Once
 	db     *sql.DB
@@ -55,7 +61,8 @@ func MySQL(t testing.TB, opts ...Option) *MySQLServer {
 	t.Helper()
 	skipShort(t, "MariaDB (MySQL protocol)")
 	mariadbd := locateOrFail(t, kindMySQL)
-	dir := workDir(t, "mysql", applyOptions(opts))
+	o := applyOptions(opts)
+	dir := workDir(t, "mysql", o)
 	s := &MySQLServer{
 		Host:     "127.0.0.1",
 		User:     "root",
@@ -67,10 +74,20 @@ func MySQL(t testing.TB, opts ...Option) *MySQLServer {
 		t.Fatalf("backupenv: %v", err)
 	}
 	socket := socketPath(t, dir)
+	// Without TLS, REQUIRE NONE also undoes a REQUIRE X509 left by an earlier TLS server on
+	// the same data (WithDir).
+	require := "NONE"
+	var tlsArgs []string
+	if o.tls {
+		tlsArgs = s.setUpTLS(t, filepath.Join(dir, "tls"))
+		// The password alone is not enough: a client must present a certificate signed by
+		// the CA, so a client that loses its certificate on the way is refused.
+		require = "X509"
+	}
 
 	// A data directory from an earlier server (WithDir) is reused as it is.
 	if _, err := os.Stat(filepath.Join(s.DataDir, "mysql")); errors.Is(err, os.ErrNotExist) {
-		installDB(t, mariadbd, s.DataDir, filepath.Join(dir, "mariadb-install-db.log"))
+		installDB(t, mariadbd, s.DataDir, tmp, filepath.Join(dir, "mariadb-install-db.log"))
 	}
 
 	// The init file runs at every start, after the grant tables are loaded: it gives root
@@ -80,10 +97,10 @@ func MySQL(t testing.TB, opts ...Option) *MySQLServer {
 	initSQL := fmt.Sprintf(`ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED BY '%[1]s';
 ALTER USER IF EXISTS 'root'@'::1' IDENTIFIED BY '%[1]s';
 CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '%[1]s';
-ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '%[1]s';
+ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '%[1]s' REQUIRE %[2]s;
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
 FLUSH PRIVILEGES;
-`, s.Password)
+`, s.Password, require)
 	if err := os.WriteFile(initFile, []byte(initSQL), 0o600); err != nil {
 		t.Fatalf("backupenv: write %s: %v", initFile, err)
 	}
@@ -113,6 +130,7 @@ FLUSH PRIVILEGES;
 				"--innodb-buffer-pool-size=32M",
 				"--innodb-log-file-size=16M",
 			}
+			args = append(args, tlsArgs...)
 			return append(args, userArgs()...)
 		},
 		ready: func(ctx context.Context, port int) error {
@@ -128,6 +146,52 @@ FLUSH PRIVILEGES;
 		}
 	})
 	return s
+}
+
+// setUpTLS writes the server's and the client's certificates under dir, registers the client
+// configuration with go-sql-driver (a DSN refers to it by name) until the test ends, and returns
+// mariadbd's flags for TLS.
+func (s *MySQLServer) setUpTLS(t testing.TB, dir string) []string {
+	t.Helper()
+	f, err := writeTLSFiles(dir)
+	if err != nil {
+		t.Fatalf("backupenv: TLS certificates: %v", err)
+	}
+	s.TLSDir = f.clientDir
+	// Unique per server: the registry is global to the test binary, and tests run in parallel.
+	s.tlsName = "backupenv-" + rand.Text()
+	if err := mysql.RegisterTLSConfig(s.tlsName, f.client); err != nil {
+		t.Fatalf("backupenv: register the TLS configuration: %v", err)
+	}
+	t.Cleanup(func() { mysql.DeregisterTLSConfig(s.tlsName) })
+	return []string{
+		"--ssl-ca=" + filepath.Join(f.serverDir, TLSCAFile),
+		"--ssl-cert=" + filepath.Join(f.serverDir, serverCertFile),
+		"--ssl-key=" + filepath.Join(f.serverDir, serverKeyFile),
+		// TCP clients without TLS are refused, as by a TiDB with require-secure-transport
+		// (MariaDB counts its Unix socket as secure, so that stays open).
+		"--require-secure-transport=ON",
+	}
+}
+
+// TLSDirWithUnrelatedCA returns a new client certificate folder with this server's client
+// certificate and key but the ca.crt of another CA, which did not sign the server's
+// certificate: a client that verifies the server with it must refuse the connection, one that
+// skips the verification still gets in. Only for a server started WithTLS.
+func (s *MySQLServer) TLSDirWithUnrelatedCA(t testing.TB) string {
+	t.Helper()
+	if s.TLSDir == "" {
+		t.Fatal("backupenv: TLSDirWithUnrelatedCA: the server was started without WithTLS")
+	}
+	other, err := newCA("backupenv unrelated CA")
+	if err != nil {
+		t.Fatalf("backupenv: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "unrelated-ca")
+	if err := copyClientWithCA(s.TLSDir, dir, other.pem); err != nil {
+		t.Fatalf("backupenv: %v", err)
+	}
+	return dir
 }
 
 // userArgs is --user=root when running as root: mariadbd refuses to run as root without being
@@ -155,8 +219,9 @@ func socketPath(t testing.TB, dir string) string {
 	return filepath.Join(short, "mysqld.sock")
 }
 
-// installDB creates the system tables in a new data directory.
-func installDB(t testing.TB, mariadbd, dataDir, logPath string) {
+// installDB creates the system tables in a new data directory. tmpDir is the server's own
+// temporary folder (see --tmpdir below).
+func installDB(t testing.TB, mariadbd, dataDir, tmpDir, logPath string) {
 	t.Helper()
 	tool, err := findInstallDB(mariadbd)
 	if err != nil {
@@ -174,6 +239,11 @@ func installDB(t testing.TB, mariadbd, dataDir, logPath string) {
 		// Grant entries by IP address only; the host name of the machine is irrelevant.
 		"--skip-name-resolve",
 		"--innodb-log-file-size=16M",
+		// Not the shared /tmp: a starting mariadbd deletes every temporary table file in its
+		// tmpdir (mysql_rm_tmp_tables), so a bootstrap starting beside another in a parallel
+		// test would delete that one's temporary tables mid-install ("ERROR: 1051 Unknown
+		// table 'mysql.tmp_user_sys'"). mariadb-install-db passes the flag on to mariadbd.
+		"--tmpdir=" + tmpDir,
 	}
 	args = append(args, userArgs()...)
 	log, err := os.Create(logPath)
@@ -230,6 +300,7 @@ func (s *MySQLServer) config() *mysql.Config {
 	c.Net = "tcp"
 	c.Addr = s.Addr()
 	c.Timeout = 10 * time.Second
+	c.TLSConfig = s.tlsName // empty, i.e. no TLS, without WithTLS
 	return c
 }
 
@@ -239,7 +310,8 @@ func (s *MySQLServer) Addr() string {
 }
 
 // DSN is a go-sql-driver/mysql data source name for the root account over TCP, without a
-// default database.
+// default database. With WithTLS it names a TLS configuration registered with go-sql-driver
+// for as long as the test runs.
 func (s *MySQLServer) DSN() string {
 	return s.config().FormatDSN()
 }

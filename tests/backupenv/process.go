@@ -32,6 +32,7 @@ type Option func(*options)
 
 type options struct {
 	dir string
+	tls bool
 }
 
 // WithDir keeps the server's data (and its log) in dir instead of a temporary folder. The
@@ -39,6 +40,15 @@ type options struct {
 // it sees the same buckets, objects or databases.
 func WithDir(dir string) Option {
 	return func(o *options) { o.dir = dir }
+}
+
+// WithTLS makes a MySQL server accept TCP clients over TLS only, with a client certificate,
+// as a TiDB cluster with spec.tidb.tlsClient does: it gets a new CA, a server certificate
+// for 127.0.0.1 and a client certificate for root, the last in MySQLServer.TLSDir laid out as
+// the backup-manager's Job mounts TiDB's client Secret. The server's own DSN and DB use TLS.
+// Only MySQL has TLS here; the other servers fail the test when given it.
+func WithTLS() Option {
+	return func(o *options) { o.tls = true }
 }
 
 func applyOptions(opts []Option) options {
@@ -55,6 +65,9 @@ func applyOptions(opts []Option) options {
 // registered before any server's, so it runs after the server has stopped.
 func workDir(t testing.TB, kind string, o options) string {
 	t.Helper()
+	if o.tls && kind != "mysql" {
+		t.Fatalf("backupenv: WithTLS is for MySQL only, not %s", kind)
+	}
 	if o.dir != "" {
 		if err := os.MkdirAll(o.dir, 0o755); err != nil {
 			t.Fatalf("backupenv: create %s: %v", o.dir, err)

@@ -40,6 +40,10 @@ const (
 	// EnvProgressInterval is how often, at most, progress is written to the custom resource (a
 	// Go duration; 2s by default).
 	EnvProgressInterval = "BACKUP_MANAGER_PROGRESS_INTERVAL"
+	// EnvTiDBTLSDir overrides TiDBClientTLSDir, where the TiDB client certificate (ca.crt,
+	// tls.crt, tls.key) is read from: tests point it at generated certificates, and a Job
+	// that mounts the Secret elsewhere can name its folder.
+	EnvTiDBTLSDir = "BACKUP_MANAGER_TIDB_TLS_DIR"
 	// EnvTiDBPassword is v1.6's name for the password of spec.from / spec.to, sourced by the
 	// operator from the Secret's "password" key.
 	EnvTiDBPassword = "BACKUP_MANAGER_PASSWORD"
@@ -135,6 +139,9 @@ func New(env cli.Env) (cli.Runner, error) {
 	}
 	if p, ok := os.LookupEnv(EnvTiKVCtlPath); ok && p != "" {
 		m.TiKVCtlPath = p
+	}
+	if p, ok := os.LookupEnv(EnvTiDBTLSDir); ok && p != "" {
+		m.TiDBTLSDir = p
 	}
 	if v, ok := os.LookupEnv(EnvProgressInterval); ok && v != "" {
 		d, err := time.ParseDuration(v)
