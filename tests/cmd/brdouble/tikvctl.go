@@ -253,8 +253,15 @@ func (k *compaction) run(ctx context.Context) error {
 			inputs = append(inputs, o)
 		}
 	}
-	// Subcompactions go in TS order, so the end TS the manager follows only grows.
-	sort.Slice(inputs, func(i, j int) bool { return inputs[i].minTS < inputs[j].minTS })
+	// With more than one concurrent compaction, tikv-ctl finishes them in no TS order; the
+	// double spawns the newest first, so a reader that kept the last input_max_ts instead of the
+	// largest reports too small an end.
+	sort.Slice(inputs, func(i, j int) bool {
+		if k.concurrency > 1 {
+			return inputs[i].minTS > inputs[j].minTS
+		}
+		return inputs[i].minTS < inputs[j].minTS
+	})
 	k.log.info("observability.rs:118", "About to start compaction.",
 		fld("name", k.name), fld("from_ts", k.from), fld("until_ts", k.until),
 		fld("max_concurrent_compactions", k.concurrency), fld("url", url))
