@@ -24,7 +24,7 @@ func (m *Manager) Export(ctx context.Context, o job.ExportOptions) error {
 	key := client.ObjectKey{Namespace: o.Namespace, Name: o.BackupName}
 	cause := fmt.Errorf("export %s: Dumpling exports are %w: set spec.br (spec.br.cluster names the TidbCluster) to back up with BR", key, ErrNotSupported)
 	cond := v1alpha1.BackupCondition{Type: v1alpha1.BackupFailed, Status: corev1.ConditionTrue, Reason: reasonNotSupported, Message: cause.Error()}
-	if err := status.Update(ctx, m.Client, key, &v1alpha1.Backup{}, status.SetBackupCondition(cond, status.BackupFields{})); err != nil {
+	if err := update(ctx, m.Client, key, &v1alpha1.Backup{}, status.SetBackupCondition(cond, status.BackupFields{})); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause
@@ -35,7 +35,7 @@ func (m *Manager) Import(ctx context.Context, o job.ImportOptions) error {
 	key := client.ObjectKey{Namespace: o.Namespace, Name: o.RestoreName}
 	cause := fmt.Errorf("import %s: Lightning imports are %w: set spec.br (spec.br.cluster names the TidbCluster) to restore a BR backup", key, ErrNotSupported)
 	cond := v1alpha1.RestoreCondition{Type: v1alpha1.RestoreFailed, Status: corev1.ConditionTrue, Reason: reasonNotSupported, Message: cause.Error()}
-	if err := status.Update(ctx, m.Client, key, &v1alpha1.Restore{}, status.SetRestoreCondition(cond, status.RestoreFields{})); err != nil {
+	if err := update(ctx, m.Client, key, &v1alpha1.Restore{}, status.SetRestoreCondition(cond, status.RestoreFields{})); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause
