@@ -32,7 +32,22 @@ const (
 	EnvOnly = "BRDOUBLE_ONLY"
 	// EnvRecord is a file to which each run appends one JSON Record line.
 	EnvRecord = "BRDOUBLE_RECORD"
+	// EnvEtcd (any value but "", "0" or "false") makes `br log start|stop|pause|resume` also
+	// keep the task in PD's etcd at --pd, as real BR does, so that the operator's checkpoint
+	// tracker and the simulator's TiKV advancer see it. The etcd is reached with etcd's gRPC
+	// client, so HTTPS_PROXY pointing at the TiDB simulator takes a simulated --pd there.
+	// Without it the double needs no PD at all, which the backup-manager tests rely on.
+	EnvEtcd = "BRDOUBLE_ETCD"
 )
+
+// EtcdEnabled reports whether a value of EnvEtcd turns the etcd mode on.
+func EtcdEnabled(value string) bool {
+	switch value {
+	case "", "0", "false":
+		return false
+	}
+	return true
+}
 
 // Defaults of the controls.
 const (

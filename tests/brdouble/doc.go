@@ -19,4 +19,25 @@
 //	                           starts with one of the prefixes
 //	BRDOUBLE_HANG_MAX=10m      the longest a hang lasts, so a forgotten double cannot outlive CI
 //	BRDOUBLE_RECORD=path       append one JSON line per run (see Record)
+//	BRDOUBLE_ETCD=1            log start|stop|pause|resume also write PD's etcd at --pd
+//
+// The etcd mode is off by default because the double's own state (under the storage prefix)
+// is enough for the backup-manager's tests, which run without any PD. With BRDOUBLE_ETCD set
+// the double also does what real BR does in PD's etcd, through etcd's gRPC client, so that a
+// simulated --pd (<tc>-pd.<ns>:2379) is reached by pointing HTTPS_PROXY at the TiDB simulator
+// (package tests/sim tunnels CONNECT to a real etcd per cluster):
+//
+//	log start    fails with ErrStreamLogTaskExist if /tidb/br-stream/info/<task> exists, else
+//	             writes it (JSON: name, start_ts, end_ts, storage with secrets redacted,
+//	             table_filter) and /tidb/br-stream/checkpoint/<task> = the start TS (--start-ts,
+//	             else now) as an 8-byte big-endian TSO, in one transaction
+//	log pause    writes /tidb/br-stream/pause/<task> (JSON: severity MANUAL, host, pid, time)
+//	log resume   deletes the pause key
+//	log stop     deletes the info, pause and checkpoint keys (and the checkpoint's sub-keys)
+//
+// pause, resume and stop fail with ErrStreamLogTaskNotFound when the info key is absent, and
+// need no --storage in this mode (real BR finds the task in PD); with --storage they also update
+// the double's storage state as without etcd, taking the paused or stopped task's checkpoint from
+// etcd. What moves the checkpoint afterwards is TiKV, i.e. the simulator's advancer. --ca, --cert
+// and --key give the etcd client TLS. Every etcd operation is bounded by 30 seconds.
 package brdouble

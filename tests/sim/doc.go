@@ -19,8 +19,26 @@
 // carry the simulated host in the Host header. A host that names nothing the simulator knows
 // gets 502, as a proxy answers when DNS fails; a known pod or Service with no running process
 // behind it, or a port nothing listens on, gets its connection reset, as a refused connection
-// would look. CONNECT (and so https) is not supported: clusters with TLS between components
-// are tested by other means.
+// would look.
+//
+// CONNECT is tunnelled for PD's client port only, where PD's embedded etcd listens: the operator
+// reads log backup checkpoints there and BR registers log backup tasks there, both with etcd's
+// gRPC client, which goes through HTTPS_PROXY (grpc-go sends CONNECT with the unresolved host
+// name for any non-loopback target; like net/http it reads the variable once per process, on
+// first use, so it must be set before the process makes its first request). The tunnel leads to a real etcd process, one per simulated
+// cluster, started on the first CONNECT to any of its PD host forms (Service, headless Service or
+// member; the binary from LocateEtcd, usually the one `make testbin` builds), on loopback ports
+// with its data in a temporary directory, and stopped and removed by Server.Close. The tunnel is
+// raw TCP, so the etcd speaks plaintext and a TLS client would fail its handshake. A CONNECT is
+// routed like a request: 502 for a host that names nothing, a reset when no PD runs, and faults
+// without a Path (unreachable, timeout, error, latency) apply to it; every other known host
+// answers 405, https not being simulated. A cluster's etcd outlives ForgetCluster.
+//
+// In that etcd the simulator also plays TiKV's log backup advancer: every
+// Options.LogBackupAdvanceInterval (default 1s) each task registered under
+// /tidb/br-stream/info/<task> and not paused (/tidb/br-stream/pause/<task> absent) gets its
+// checkpoint /tidb/br-stream/checkpoint/<task> (an 8-byte big-endian TSO) moved to the model's
+// clock, never backwards. AdvanceLogBackups does one such tick on demand.
 //
 // Two properties of Go HTTP clients matter when pointing one at the simulator. HTTP_PROXY only
 // applies to http:// URLs and never to loopback addresses, so the operator's API server

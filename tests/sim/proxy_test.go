@@ -133,7 +133,8 @@ func TestConnectIsNotSupported(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = conn.Close() }()
-	if _, err := fmt.Fprintf(conn, "CONNECT basic-pd.ns:2379 HTTP/1.1\r\nHost: basic-pd.ns:2379\r\n\r\n"); err != nil {
+	// Only PD's client port is tunnelled (to etcd, see connect_test.go); other hosts refuse.
+	if _, err := fmt.Fprintf(conn, "CONNECT basic-tikv-0.basic-tikv-peer.ns:20180 HTTP/1.1\r\nHost: basic-tikv-0.basic-tikv-peer.ns:20180\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)

@@ -32,6 +32,13 @@ type Options struct {
 	MaxHold time.Duration
 	// MaxBody bounds how much of a request body is read and recorded (default 1 MiB).
 	MaxBody int64
+	// EtcdBinary is the etcd run behind each simulated PD's client port, for CONNECT tunnels;
+	// empty means LocateEtcd's search (the binary `make testbin` builds).
+	EtcdBinary string
+	// LogBackupAdvanceInterval is how often the simulated TiKV moves the checkpoints of running
+	// log backup tasks to the model's clock (default DefaultLogBackupAdvanceInterval); negative
+	// disables it, leaving it to AdvanceLogBackups.
+	LogBackupAdvanceInterval time.Duration
 }
 
 // Server is the simulator's HTTP handler: proxy, simulated APIs and admin API.
@@ -44,6 +51,8 @@ type Server struct {
 	opts   Options
 
 	pd, ms, tikv, tidb, tiflash, ticdc http.Handler
+	// etcd runs the real etcd behind each PD's client port, for CONNECT.
+	etcd *etcdSet
 
 	mu       sync.Mutex
 	httpSrv  *http.Server
@@ -72,6 +81,9 @@ func New(opts Options) *Server {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 1 << 20
 	}
+	if opts.LogBackupAdvanceInterval == 0 {
+		opts.LogBackupAdvanceInterval = DefaultLogBackupAdvanceInterval
+	}
 	s := &Server{
 		model:  opts.Model,
 		log:    opts.Logger,
@@ -80,6 +92,7 @@ func New(opts Options) *Server {
 		opts:   opts,
 		done:   make(chan struct{}),
 	}
+	s.etcd = newEtcdSet(opts, s.model.Now)
 	s.admin = s.adminHandler()
 	s.pd = s.pdHandler()
 	s.ms = s.microServiceHandler()
@@ -122,7 +135,8 @@ func (s *Server) URL() string {
 	return "http://" + s.listener.Addr().String()
 }
 
-// Close stops a started server and lets go of held connections.
+// Close stops a started server, lets go of held connections, cuts CONNECT tunnels and stops
+// the etcd processes (removing their data).
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,6 +145,9 @@ func (s *Server) Close() error {
 	default:
 		close(s.done)
 	}
+	// First, because Shutdown neither closes hijacked tunnels nor ends a CONNECT that waits
+	// for an etcd to start; this does both.
+	s.etcd.close()
 	if s.httpSrv == nil {
 		return nil
 	}
@@ -145,7 +162,7 @@ func (s *Server) Close() error {
 // ServeHTTP routes a request: admin API, simulated component, or an unknown host.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect {
-		http.Error(w, "the TiDB simulator does not tunnel CONNECT (https is not simulated)", http.StatusMethodNotAllowed)
+		s.serveConnect(w, r)
 		return
 	}
 	t, ok := ParseHost(r.Host)

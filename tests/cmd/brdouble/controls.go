@@ -19,6 +19,8 @@ type controls struct {
 	hangMax   time.Duration
 	only      []string
 	record    string
+	// etcd makes log start|stop|pause|resume keep the task in PD's etcd too.
+	etcd bool
 }
 
 func readControls(lookup func(string) (string, bool)) controls {
@@ -30,6 +32,7 @@ func readControls(lookup func(string) (string, bool)) controls {
 		delay:   brdouble.DefaultStepDelay,
 		hangMax: brdouble.DefaultHangMax,
 		record:  get(brdouble.EnvRecord),
+		etcd:    brdouble.EtcdEnabled(get(brdouble.EnvEtcd)),
 	}
 	if d, err := time.ParseDuration(get(brdouble.EnvStepDelay)); err == nil && d >= 0 {
 		c.delay = d

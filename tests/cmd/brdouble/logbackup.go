@@ -198,7 +198,20 @@ func (c *brCLI) runLogStart(ctx context.Context, cmd *cobra.Command) error {
 	if t, err := readTask(ctx, b, name); err != nil {
 		return err
 	} else if t != nil && t.State != "stopped" {
-		return brError("[BR:Stream:ErrStreamLogTaskExist]stream task already exists", "failed to start log backup task %s (it is %s)", name, t.State)
+		return brError(errTaskExists, "failed to start log backup task %s (it is %s)", name, t.State)
+	}
+	pd, err := c.openPDEtcd(cmd)
+	if err != nil {
+		return err
+	}
+	if pd != nil {
+		defer pd.close()
+		// BR looks in PD before it writes anything to the storage.
+		if exists, _, err := pd.task(ctx, name); err != nil {
+			return err
+		} else if exists {
+			return brError(errTaskExists, "failed to start log backup task %s: it is registered in PD", name)
+		}
 	}
 	meta := &backupmeta.Meta{ClusterID: clusterID, ClusterVersion: clusterVersion, BRVersion: brVersionInfo, StartVersion: startTS, Version: 1}
 	if err := b.Put(ctx, backupmeta.FileName, backupmeta.Encode(meta)); err != nil {
@@ -206,6 +219,14 @@ func (c *brCLI) runLogStart(ctx context.Context, cmd *cobra.Command) error {
 	}
 	if err := writeTask(ctx, b, taskState{Name: name, State: "running", StartTS: startTS, Storage: st.loc.Redacted()}); err != nil {
 		return err
+	}
+	if pd != nil {
+		filters, _ := cmd.Flags().GetStringArray("filter")
+		info := pdTaskInfo{Name: name, StartTS: startTS, EndTS: 999999999999999999, Storage: st.loc.Redacted(), TableFilter: filters}
+		if err := pd.register(ctx, info); err != nil {
+			return err
+		}
+		c.log.info("stream.go:574", "registered log backup task in PD", fld("task-name", name), fld("pd", pd.where()), fld("checkpoint", startTS))
 	}
 	c.log.info("stream.go:588", "start stream task", fld("task-name", name), fld("start-ts", startTS), fld("start-time", tsTime(startTS)),
 		fld("storage", st.loc.Redacted()))
@@ -225,44 +246,82 @@ func (c *brCLI) runLogState(op string) func(ctx context.Context, cmd *cobra.Comm
 			return err
 		}
 		raw, _ := cmd.Flags().GetString("storage")
-		if raw == "" {
-			// Real BR finds the task in PD; the double keeps it in the storage.
-			return fmt.Errorf("br log %s: brdouble needs --storage to find task %s: %w", op, name, errUnsupported)
-		}
-		_, b, err := c.openStorage(ctx, cmd, raw)
+		pd, err := c.openPDEtcd(cmd)
 		if err != nil {
 			return err
 		}
-		defer b.Close()
-		t, err := readTask(ctx, b, name)
-		if err != nil {
-			return err
+		if pd != nil {
+			defer pd.close()
 		}
-		if t == nil || t.State == "stopped" {
-			return brError("[BR:Stream:ErrStreamLogTaskNotFound]stream task not found", "failed to %s log backup task: can not find task %s", op, name)
+		if raw == "" && pd == nil {
+			// Real BR finds the task in PD; without BRDOUBLE_ETCD the double keeps it in the
+			// storage.
+			return fmt.Errorf("br log %s: brdouble needs --storage (or %s) to find task %s: %w", op, brdouble.EnvEtcd, name, errUnsupported)
+		}
+		var (
+			b storage.Bucket
+			t *taskState
+			// pdCheckpoint is where TiKV had moved the task when the command started.
+			pdCheckpoint uint64
+		)
+		if raw != "" {
+			_, b, err = c.openStorage(ctx, cmd, raw)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			if t, err = readTask(ctx, b, name); err != nil {
+				return err
+			}
+			if t == nil || t.State == "stopped" {
+				return brError(errTaskNotFound, "failed to %s log backup task: can not find task %s", op, name)
+			}
+		}
+		if pd != nil {
+			exists, ck, err := pd.task(ctx, name)
+			if err != nil {
+				return err
+			}
+			if !exists {
+				return brError(errTaskNotFound, "failed to %s log backup task: can not find task %s in PD", op, name)
+			}
+			pdCheckpoint = ck
 		}
 		if err := c.step.after(ctx); err != nil {
 			return err
 		}
-		switch op {
-		case "stop", "pause":
-			if t.State == "running" {
-				t.CheckpointTS = nowTSO()
+		if pd != nil {
+			if err := pd.change(ctx, op, name); err != nil {
+				return err
 			}
-			t.State = map[string]string{"stop": "stopped", "pause": "paused"}[op]
-		case "resume":
-			if t.State == "paused" {
-				// The task catches up from its checkpoint: more log files appear.
-				if err := writeLogFiles(ctx, b, t.CheckpointTS+1, logFilesAtResume, func(int) error { return nil }); err != nil {
-					return err
+		}
+		checkpoint := pdCheckpoint
+		if t != nil {
+			switch op {
+			case "stop", "pause":
+				if t.State == "running" {
+					t.CheckpointTS = nowTSO()
+					if pd != nil && pdCheckpoint != 0 {
+						// The checkpoint TiKV reached, not the clock, is where the task stands.
+						t.CheckpointTS = pdCheckpoint
+					}
 				}
+				t.State = map[string]string{"stop": "stopped", "pause": "paused"}[op]
+			case "resume":
+				if t.State == "paused" {
+					// The task catches up from its checkpoint: more log files appear.
+					if err := writeLogFiles(ctx, b, t.CheckpointTS+1, logFilesAtResume, func(int) error { return nil }); err != nil {
+						return err
+					}
+				}
+				t.State = "running"
 			}
-			t.State = "running"
+			if err := writeTask(ctx, b, *t); err != nil {
+				return err
+			}
+			checkpoint = t.checkpoint()
 		}
-		if err := writeTask(ctx, b, *t); err != nil {
-			return err
-		}
-		c.log.info("stream.go:712", op+" log backup task done", fld("task-name", name), fld("checkpoint", t.checkpoint()))
+		c.log.info("stream.go:712", op+" log backup task done", fld("task-name", name), fld("checkpoint", checkpoint))
 		fmt.Fprintf(c.p.stdout, "%s log backup task %s successfully\n", map[string]string{"stop": "Stop", "pause": "Pause", "resume": "Resume"}[op], name)
 		return nil
 	}

@@ -10,7 +10,9 @@
 // with the project's storage package (credentials from the environment only, v1.6's names);
 // and it writes BR-format data (a v2 backupmeta with nested meta files) that the
 // backup-manager must read back. It needs no PD or TiKV: the state a log backup task keeps
-// in PD is kept under the storage prefix (v1/task/<name>/state).
+// in PD is kept under the storage prefix (v1/task/<name>/state). With BRDOUBLE_ETCD set, log
+// start, stop, pause and resume also write that state into PD's etcd at --pd, as BR does
+// (through HTTPS_PROXY, i.e. the TiDB simulator, for a simulated PD; see package tests/brdouble).
 //
 // BR behaviours:
 //
@@ -54,6 +56,8 @@
 //	                           ("br backup", "br log truncate", "tikv-ctl", ...)
 //	BRDOUBLE_RECORD=path       append one JSON line per run: tool, argv with secrets REDACTED,
 //	                           and the names (never values) of the credential variables set
+//	BRDOUBLE_ETCD=1            log start|stop|pause|resume also keep the task in PD's etcd
+//	                           (/tidb/br-stream/info|pause|checkpoint/<task>)
 package main
 
 import (
