@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -128,24 +129,53 @@ func PDConfigMap(tc *v1alpha1.TidbCluster) (*corev1.ConfigMap, error) {
 	return componentConfigMap(tc, label.PDComponent, tc.Spec.PD.Config, PDStartScript(tc), o)
 }
 
-// TiKVConfigMap is TiKV's ConfigMap: tikv.toml from spec.tikv.config with security.* set when
-// tlsCluster is on, and the start script.
+// TiKVConfigOptions are the inputs of TiKV's ConfigMap that do not come from the TidbCluster.
+type TiKVConfigOptions struct {
+	// PiTRRestore: an unfinished PiTR Restore targets the cluster. TiKV's configuration then
+	// disables GC (gc.ratio-threshold = -1.0, whatever spec.tikv.config says), so that a TiKV
+	// restarting during the log restore keeps GC off, as v1.6 does (applyPiTRConfigOverride);
+	// BR sets the same value online while it runs.
+	PiTRRestore bool
+}
+
+// PiTRRestoreGCRatioThreshold is the gc.ratio-threshold of TiKV while an unfinished PiTR Restore
+// targets the cluster: a negative value disables TiKV's GC.
+const PiTRRestoreGCRatioThreshold = -1.0
+
+// pitrRestoreOverlay is the setting TiKVConfigOptions.PiTRRestore adds, after every other one.
+func pitrRestoreOverlay() tomlconfig.Override {
+	return tomlconfig.Override{Key: "gc.ratio-threshold", Value: PiTRRestoreGCRatioThreshold}
+}
+
+// TiKVConfigMap is TiKV's ConfigMap without inputs from outside the cluster: TiKVConfigMapWith
+// with zero options.
 func TiKVConfigMap(tc *v1alpha1.TidbCluster) (*corev1.ConfigMap, error) {
+	return TiKVConfigMapWith(tc, TiKVConfigOptions{})
+}
+
+// TiKVConfigMapWith is TiKV's ConfigMap: tikv.toml from spec.tikv.config with security.* set when
+// tlsCluster is on, gc.ratio-threshold = -1.0 with o.PiTRRestore, and the start script. With
+// configUpdateStrategy RollingUpdate the overlay changes the hashed name, so TiKV rolls to it
+// (and back when it goes), as in v1.6.
+func TiKVConfigMapWith(tc *v1alpha1.TidbCluster, o TiKVConfigOptions) (*corev1.ConfigMap, error) {
 	if tc.Spec.TiKV == nil {
 		return nil, fmt.Errorf("spec.tikv is not set")
 	}
-	var o []tomlconfig.Override
+	var ov []tomlconfig.Override
 	if tc.IsTLSClusterEnabled() {
-		o = append(o, tlsOverrides(clusterTLSDir("tikv"), "security.ca-path", "security.cert-path", "security.key-path")...)
+		ov = append(ov, tlsOverrides(clusterTLSDir("tikv"), "security.ca-path", "security.cert-path", "security.key-path")...)
 	}
 	// TiKV before 4.0 read these two as integers and later versions as duration strings that also
 	// accept a bare number; v1.6 writes a numeric string unquoted so both understand it.
 	for _, k := range []string{"wait-for-lock-timeout", "wake-up-delay-duration"} {
 		if n, ok := numericString(tc.Spec.TiKV.Config, "pessimistic-txn", k); ok {
-			o = append(o, tomlconfig.Override{Key: "pessimistic-txn." + k, Value: n})
+			ov = append(ov, tomlconfig.Override{Key: "pessimistic-txn." + k, Value: n})
 		}
 	}
-	return componentConfigMap(tc, label.TiKVComponent, tc.Spec.TiKV.Config, TiKVStartScript(tc), o)
+	if o.PiTRRestore {
+		ov = append(ov, pitrRestoreOverlay())
+	}
+	return componentConfigMap(tc, label.TiKVComponent, tc.Spec.TiKV.Config, TiKVStartScript(tc), ov)
 }
 
 // TiDBConfigMap is TiDB's ConfigMap: tidb.toml from spec.tidb.config with security.cluster-ssl-*
@@ -192,4 +222,43 @@ func numericString(c *v1alpha1.Config, table, key string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
+}
+
+// HasPiTRRestoreOverlay reports whether a rendered TiKV ConfigMap disables GC the way an
+// unfinished PiTR Restore makes it (gc.ratio-threshold = -1, as a float or an integer), whether
+// the overlay or the user's own configuration put it there. A ConfigMap that cannot be parsed
+// does not.
+func HasPiTRRestoreOverlay(cm *corev1.ConfigMap) bool {
+	if cm == nil {
+		return false
+	}
+	doc, err := tomlconfig.Parse(cm.Data[ConfigFileKey])
+	if err != nil {
+		return false
+	}
+	gc, ok := doc["gc"].(map[string]any)
+	if !ok {
+		return false
+	}
+	switch v := gc["ratio-threshold"].(type) {
+	case float64:
+		return v == PiTRRestoreGCRatioThreshold
+	case int64:
+		return float64(v) == PiTRRestoreGCRatioThreshold
+	}
+	return false
+}
+
+// ConfigMapInUse is the name of the ConfigMap whose configuration file a component's StatefulSet
+// mounts (its "config" volume), "" when sts is nil or mounts none.
+func ConfigMapInUse(sts *appsv1.StatefulSet) string {
+	if sts == nil {
+		return ""
+	}
+	for _, v := range sts.Spec.Template.Spec.Volumes {
+		if v.Name == "config" && v.ConfigMap != nil {
+			return v.ConfigMap.Name
+		}
+	}
+	return ""
 }

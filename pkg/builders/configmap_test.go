@@ -257,3 +257,163 @@ func TestTiKVPessimisticTxnNumbersAreWrittenUnquoted(t *testing.T) {
 		t.Errorf("a numeric string becomes a number, a duration stays a string:\n%s", cfg)
 	}
 }
+
+func TestTiKVPiTRRestoreOverlay(t *testing.T) {
+	cases := map[string]struct {
+		config  string // spec.tikv.config as JSON: a string for the TOML form, an object for the map form
+		overlay bool   // TiKVConfigOptions.PiTRRestore
+		want    string // the exact tikv.toml
+	}{
+		"no config, no overlay renders an empty file": {
+			config: `{}`,
+			want:   "",
+		},
+		"no config, with the overlay: the [gc] table is created (v1.6 got stuck on an empty config)": {
+			config: `{}`, overlay: true,
+			want: "[gc]\nratio-threshold = -1.0\n",
+		},
+		"empty TOML string with the overlay": {
+			config: `""`, overlay: true,
+			want: "[gc]\nratio-threshold = -1.0\n",
+		},
+		"TOML without [gc]: the user's settings stay and [gc] is added": {
+			config: `"[log]\nlevel = \"warn\"\n"`, overlay: true,
+			want: "[gc]\nratio-threshold = -1.0\n\n[log]\nlevel = 'warn'\n",
+		},
+		"TOML with the user's ratio-threshold: the overlay overrides it and keeps the other gc keys": {
+			config: `"[gc]\nratio-threshold = 1.1\nbatch-keys = 256\n"`, overlay: true,
+			want: "[gc]\nbatch-keys = 256\nratio-threshold = -1.0\n",
+		},
+		"TOML with the user's ratio-threshold and no overlay: rendered as the user wrote it": {
+			config: `"[gc]\nratio-threshold = 1.1\nbatch-keys = 256\n"`,
+			want:   "[gc]\nbatch-keys = 256\nratio-threshold = 1.1\n",
+		},
+		"map without gc: the [gc] table is added": {
+			config: `{"log":{"level":"warn"}}`, overlay: true,
+			want: "[gc]\nratio-threshold = -1.0\n\n[log]\nlevel = 'warn'\n",
+		},
+		"map with the user's ratio-threshold: the overlay overrides it": {
+			config: `{"gc":{"ratio-threshold":1.1,"batch-keys":256}}`, overlay: true,
+			want: "[gc]\nbatch-keys = 256\nratio-threshold = -1.0\n",
+		},
+		"map with the user's ratio-threshold and no overlay: rendered as the user wrote it": {
+			config: `{"gc":{"ratio-threshold":1.1,"batch-keys":256}}`,
+			want:   "[gc]\nbatch-keys = 256\nratio-threshold = 1.1\n",
+		},
+		"map with an integer ratio-threshold: the overlay still writes a float": {
+			config: `{"gc":{"ratio-threshold":2}}`, overlay: true,
+			want: "[gc]\nratio-threshold = -1.0\n",
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			tc := basicCluster(t, func(tc *v1alpha1.TidbCluster) { tc.Spec.TiKV.Config = mustConfig(t, c.config) })
+			cm, err := TiKVConfigMapWith(tc, TiKVConfigOptions{PiTRRestore: c.overlay})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cm.Data[ConfigFileKey]; got != c.want {
+				t.Errorf("tikv.toml:\n%s\nwant:\n%s", got, c.want)
+			}
+			if got := HasPiTRRestoreOverlay(cm); got != c.overlay {
+				t.Errorf("HasPiTRRestoreOverlay = %v, want %v", got, c.overlay)
+			}
+		})
+	}
+}
+
+func TestTiKVPiTRRestoreOverlayKeepsOperatorSettingsAndForms(t *testing.T) {
+	asTOML := basicCluster(t, func(tc *v1alpha1.TidbCluster) {
+		tc.Spec.TiKV.Config = v1alpha1.NewConfigTOML("[gc]\nratio-threshold = 1.1\n[pessimistic-txn]\nwait-for-lock-timeout = \"1000\"\n")
+		tc.Spec.TLSCluster = &v1alpha1.TLSCluster{Enabled: true}
+	})
+	asMap := basicCluster(t, func(tc *v1alpha1.TidbCluster) {
+		tc.Spec.TiKV.Config = mustConfig(t, `{"gc":{"ratio-threshold":1.1},"pessimistic-txn":{"wait-for-lock-timeout":"1000"}}`)
+		tc.Spec.TLSCluster = &v1alpha1.TLSCluster{Enabled: true}
+	})
+	a, err := TiKVConfigMapWith(asTOML, TiKVConfigOptions{PiTRRestore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := TiKVConfigMapWith(asMap, TiKVConfigOptions{PiTRRestore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != b.Name || a.Data[ConfigFileKey] != b.Data[ConfigFileKey] {
+		t.Errorf("TOML form (%s):\n%s\nmap form (%s):\n%s", a.Name, a.Data[ConfigFileKey], b.Name, b.Data[ConfigFileKey])
+	}
+	cfg := a.Data[ConfigFileKey]
+	for _, want := range []string{"ratio-threshold = -1.0\n", "wait-for-lock-timeout = 1000\n", "ca-path = '/var/lib/tikv-tls/ca.crt'\n"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("config lacks %q:\n%s", want, cfg)
+		}
+	}
+}
+
+func TestTiKVPiTRRestoreOverlayAndConfigMapName(t *testing.T) {
+	cases := map[string]struct {
+		strategy v1alpha1.ConfigUpdateStrategy
+		renamed  bool // whether the overlay gives the ConfigMap a new name
+	}{
+		"RollingUpdate: a new hashed name, so the TiKV pods roll to it": {strategy: v1alpha1.ConfigUpdateStrategyRollingUpdate, renamed: true},
+		"InPlace: the same ConfigMap is updated and nothing restarts":   {strategy: v1alpha1.ConfigUpdateStrategyInPlace},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			tc := basicCluster(t, func(tc *v1alpha1.TidbCluster) { tc.Spec.ConfigUpdateStrategy = c.strategy })
+			without, err := TiKVConfigMapWith(tc, TiKVConfigOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			with, err := TiKVConfigMapWith(tc, TiKVConfigOptions{PiTRRestore: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (with.Name != without.Name) != c.renamed {
+				t.Errorf("names %q and %q, want renamed=%v", without.Name, with.Name, c.renamed)
+			}
+			sts, err := TiKVStatefulSet(tc, with, StatefulSetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ConfigMapInUse(sts); got != with.Name {
+				t.Errorf("ConfigMapInUse = %q, want %q", got, with.Name)
+			}
+			// The overlay goes with the Restore: the configuration is the user's again.
+			again, err := TiKVConfigMap(tc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Name != without.Name || again.Data[ConfigFileKey] != without.Data[ConfigFileKey] {
+				t.Errorf("without the overlay the ConfigMap is %s:\n%s\nwant %s:\n%s", again.Name, again.Data[ConfigFileKey], without.Name, without.Data[ConfigFileKey])
+			}
+		})
+	}
+}
+
+func TestHasPiTRRestoreOverlay(t *testing.T) {
+	cases := map[string]struct {
+		config string // tikv.toml
+		want   bool
+	}{
+		"the overlay's float":                  {config: "[gc]\nratio-threshold = -1.0\n", want: true},
+		"an integer -1 a user wrote":           {config: "[gc]\nratio-threshold = -1\n", want: true},
+		"TiKV's default":                       {config: "[gc]\nratio-threshold = 1.1\n"},
+		"no gc table":                          {config: "[log]\nlevel = 'info'\n"},
+		"an empty file":                        {config: ""},
+		"a file that is not TOML":              {config: "[gc\n"},
+		"gc that is not a table":               {config: "gc = 'off'\n"},
+		"ratio-threshold that is not a number": {config: "[gc]\nratio-threshold = '-1'\n"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			cm := &corev1.ConfigMap{Data: map[string]string{ConfigFileKey: c.config}}
+			if got := HasPiTRRestoreOverlay(cm); got != c.want {
+				t.Errorf("HasPiTRRestoreOverlay(%q) = %v, want %v", c.config, got, c.want)
+			}
+		})
+	}
+	if HasPiTRRestoreOverlay(nil) {
+		t.Error("a missing ConfigMap has no overlay")
+	}
+}

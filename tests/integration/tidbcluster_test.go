@@ -386,7 +386,12 @@ func TestPDUnreachableBlocksScaleInUntilPDReturns(t *testing.T) {
 	if _, ok := pvc.Annotations[label.PVCDeferDeletingAnnKey]; !ok {
 		t.Errorf("claim of the removed pod not marked: %v", pvc.Annotations)
 	}
-	if c := meta.FindStatusCondition(e.tc().Status.PD.Conditions, "PDReachable"); c == nil || c.Status != metav1.ConditionTrue {
-		t.Errorf("PDReachable %+v after PD returned", c)
-	}
+	// The scale-in was seen as soon as the StatefulSet changed; the status write of that
+	// reconcile comes after it.
+	e.eventually("PDReachable=True after PD returned", func() error {
+		if c := meta.FindStatusCondition(e.tc().Status.PD.Conditions, "PDReachable"); c == nil || c.Status != metav1.ConditionTrue {
+			return fmt.Errorf("PDReachable %+v", c)
+		}
+		return nil
+	})
 }

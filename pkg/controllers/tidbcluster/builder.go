@@ -44,6 +44,8 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 				// Again here: PD may be suspended while TiKV resumes.
 				tasks.WaitForPDAvailable(s),
 				tasks.TiKVServices(s),
+				// An unfinished PiTR Restore into this cluster keeps TiKV's GC off in its config.
+				tasks.ObservePiTRRestores(s),
 				tasks.TiKVConfigMap(s),
 				// Node topology into store labels; never blocks what follows.
 				tasks.TiKVStoreLabels(s),

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -68,7 +69,8 @@ type Options struct {
 
 // SetupWithManager registers the controller: it reconciles a TidbCluster when the cluster
 // changes, when an object it owns (StatefulSets, Services, ConfigMaps, the discovery
-// Deployment) changes or is deleted, when one of its pods changes, and every Resync.
+// Deployment) changes or is deleted, when one of its pods changes, when a PiTR Restore into it
+// starts or stops holding the TiKV config overlay, and every Resync.
 func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	if o.Resync <= 0 {
 		o.Resync = DefaultResync
@@ -107,6 +109,11 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 			return fmt.Errorf("watch persistent volumes: %w", err)
 		}
 	}
+	// Restores are looked up by the cluster they restore into, for the PiTR overlay on TiKV's
+	// configuration.
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Restore{}, tasks.RestoreTargetIndex, tasks.RestoreTargetIndexValue); err != nil {
+		return fmt.Errorf("index restores by target cluster: %w", err)
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
 		For(&v1alpha1.TidbCluster{}).
@@ -115,7 +122,9 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		Owns(&corev1.ConfigMap{}).
 		Owns(&appsv1.Deployment{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToCluster),
-			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{}))
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		Watches(&v1alpha1.Restore{}, handler.EnqueueRequestsFromMapFunc(restoreToCluster),
+			builder.WithPredicates(pitrOverlayPredicate()))
 	if o.MaxConcurrentReconciles > 0 {
 		b = b.WithOptions(controllerOptions(o.MaxConcurrentReconciles))
 	}
@@ -131,6 +140,48 @@ func podToCluster(_ context.Context, obj client.Object) []reconcile.Request {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: l[label.InstanceLabelKey]}}}
+}
+
+// restoreToCluster maps a Restore to the TidbCluster it restores into (spec.br.cluster in
+// spec.br.clusterNamespace, else in the Restore's namespace). On an update both the old and the
+// new target are mapped, so a Restore moved to another cluster wakes both.
+func restoreToCluster(_ context.Context, obj client.Object) []reconcile.Request {
+	rs, ok := obj.(*v1alpha1.Restore)
+	if !ok {
+		return nil
+	}
+	t, ok := tasks.RestoreTarget(rs)
+	if !ok {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: t}}
+}
+
+// pitrOverlayPredicate passes the Restore events that can change a cluster's PiTR overlay: a
+// Restore that holds it is created or deleted, starts or stops holding it (finishes, fails, is
+// being deleted, changes mode), or moves to another cluster. Progress updates of a running
+// restore do not wake the cluster; the resync covers anything missed.
+func pitrOverlayPredicate() predicate.Predicate {
+	holds := func(obj client.Object) bool {
+		rs, ok := obj.(*v1alpha1.Restore)
+		return ok && tasks.HoldsPiTROverlay(rs)
+	}
+	target := func(obj client.Object) types.NamespacedName {
+		if rs, ok := obj.(*v1alpha1.Restore); ok {
+			t, _ := tasks.RestoreTarget(rs)
+			return t
+		}
+		return types.NamespacedName{}
+	}
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return holds(e.Object) },
+		DeleteFunc: func(e event.DeleteEvent) bool { return holds(e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			was, is := holds(e.ObjectOld), holds(e.ObjectNew)
+			return was != is || (is && target(e.ObjectOld) != target(e.ObjectNew))
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }
 
 // Reconcile runs the steps of builder.go for one cluster and logs one summary line.

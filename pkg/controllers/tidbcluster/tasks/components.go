@@ -68,26 +68,27 @@ func configMapTask(s *State, name string, build func(*v1alpha1.TidbCluster) (*co
 		if err != nil {
 			return task.Fail(fmt.Errorf("build: %w", err))
 		}
-		obj, outcome, err := applyChild(ctx, s, cm)
-		if err != nil {
-			return failOrRetry(err)
-		}
-		*into = obj.(*corev1.ConfigMap)
-		if outcome == common.Unchanged {
-			return task.Complete("")
-		}
-		return task.Complete(string(outcome) + " " + cm.Name)
+		_, r := applyConfigMap(ctx, s, cm, into)
+		return r
 	})
+}
+
+// applyConfigMap applies a component's ConfigMap and remembers the live one in into.
+func applyConfigMap(ctx context.Context, s *State, cm *corev1.ConfigMap, into **corev1.ConfigMap) (common.Outcome, task.Result) {
+	obj, outcome, err := applyChild(ctx, s, cm)
+	if err != nil {
+		return outcome, failOrRetry(err)
+	}
+	*into = obj.(*corev1.ConfigMap)
+	if outcome == common.Unchanged {
+		return outcome, task.Complete("")
+	}
+	return outcome, task.Complete(string(outcome) + " " + cm.Name)
 }
 
 // PDConfigMap applies "<tc>-pd[-hash]".
 func PDConfigMap(s *State) task.Task {
 	return configMapTask(s, "PDConfigMap", builders.PDConfigMap, &s.pdConfigMap)
-}
-
-// TiKVConfigMap applies "<tc>-tikv[-hash]".
-func TiKVConfigMap(s *State) task.Task {
-	return configMapTask(s, "TiKVConfigMap", builders.TiKVConfigMap, &s.tikvConfigMap)
 }
 
 // TiDBConfigMap applies "<tc>-tidb[-hash]".
@@ -206,6 +207,8 @@ func TiKVStatefulSet(s *State) task.Task {
 			scaleIn:    s.tikvScaleIn,
 			conditions: &s.Status.TiKV.Conditions,
 			upgrade:    s.tikvUpgrade(tc.TiKVStsDesiredReplicas()),
+			// A new ConfigMap (RollingUpdate) is in use once the StatefulSet mounts it.
+			applied: func(o common.Outcome) { s.reportTiKVConfigInUse(o != common.Unchanged) },
 		})
 	})
 }

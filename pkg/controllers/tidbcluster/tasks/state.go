@@ -78,6 +78,12 @@ type State struct {
 
 	// The live ConfigMaps, for the StatefulSet steps.
 	pdConfigMap, tikvConfigMap, tidbConfigMap *corev1.ConfigMap
+	// pitrRestores are the PiTR Restores ("namespace/name") that hold gc.ratio-threshold = -1
+	// in TiKV's configuration in this reconcile (ObservePiTRRestores).
+	pitrRestores []string
+	// tikvOverlayNote is the PiTRRestoreOverlay event that waits for the TiKV StatefulSet to
+	// mount the new ConfigMap (RollingUpdate); empty when there is none.
+	tikvOverlayNote string
 	// removingStores counts stores this reconcile already asked PD to remove, so that the
 	// max-replicas check of the next one in the same round accounts for them.
 	removingStores int

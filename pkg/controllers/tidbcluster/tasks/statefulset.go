@@ -39,6 +39,8 @@ type statefulSetSpec struct {
 	// upgrade rolls pods to a new template; nil lets the StatefulSet keep its partition at
 	// replicas (nothing rolls).
 	upgrade *upgradeSpec
+	// applied, when set, is told what the StatefulSet write did, once it succeeded.
+	applied func(common.Outcome)
 }
 
 // syncStatefulSet creates the StatefulSet or moves it towards the desired one: scale-out first
@@ -52,11 +54,14 @@ func syncStatefulSet(ctx context.Context, s *State, spec statefulSetSpec) task.R
 		if err != nil {
 			return task.Fail(fmt.Errorf("build StatefulSet %s: %w", spec.name, err))
 		}
-		obj, _, err := applyChild(ctx, s, desired)
+		obj, outcome, err := applyChild(ctx, s, desired)
 		if err != nil {
 			return failOrRetry(err)
 		}
 		s.StatefulSets[spec.component] = obj.(*appsv1.StatefulSet)
+		if spec.applied != nil {
+			spec.applied(outcome)
+		}
 		return task.Complete(fmt.Sprintf("created with %d replicas", spec.target))
 	}
 	if err != nil {
@@ -144,6 +149,9 @@ func syncStatefulSet(ctx context.Context, s *State, spec statefulSetSpec) task.R
 		return failOrRetry(err)
 	}
 	s.StatefulSets[spec.component] = obj.(*appsv1.StatefulSet)
+	if spec.applied != nil {
+		spec.applied(outcome)
+	}
 	if result.Status() == task.StatusComplete && outcome != common.Unchanged {
 		return task.Complete(string(outcome))
 	}
