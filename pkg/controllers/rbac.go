@@ -7,10 +7,9 @@ package controllers
 // work: reads are get, list and watch because controller-runtime serves reads from informers; no
 // wildcard appears anywhere.
 //
-// Rules marked "(later)" belong to controllers that v1.6 runs and this operator will run, but that
-// are not written yet (the backup family, PV reclaim policy); they are granted now so that a
-// deployment does not need new RBAC when those controllers land, and the test that lists rules no
-// test exercised names them until then.
+// A rule marked "(later)" would belong to a controller that v1.6 runs and this operator will run
+// but that is not written yet; it is granted ahead so that a deployment needs no new RBAC when the
+// controller lands, and the e2e log of rules no test exercised names it until then.
 //
 // Creating a Role requires holding every permission it grants (the API server's escalation
 // check), so the discovery Role the operator creates for each cluster (get on its own
@@ -26,17 +25,19 @@ package controllers
 // tidbcluster: child objects carry controller owner references with blockOwnerDeletion, which clusters running the OwnerReferencesPermissionEnforcement admission plugin (e.g. OpenShift) allow only to those who may update the owner's finalizers.
 // +kubebuilder:rbac:groups=pingcap.com,resources=tidbclusters/finalizers,verbs=update
 
-// backup, restore, compactBackup (later): read the requests and add or remove their clean-up finalizers.
+// backup, restore, compactBackup: read the requests; tidbcluster: watch Restores to keep gc.ratio-threshold = -1 in TiKV's configuration while a PiTR restore into the cluster is unfinished; backup adds and removes its backup-protection finalizer (merge patch); backupschedule sets spec.logTruncateUntil on its log backup after garbage collection (merge patch).
 // +kubebuilder:rbac:groups=pingcap.com,resources=backups;restores;compactbackups,verbs=get;list;watch;update;patch
-// backup, restore, compactBackup (later): record conditions, progress, retries and the log-backup checkpoint.
+// backup, restore, compactBackup: record Scheduled, retries (backoffRetryStatus), failures the Job could not report, and the log-backup checkpoint, as small transactions on the status subresource.
 // +kubebuilder:rbac:groups=pingcap.com,resources=backups/status;restores/status;compactbackups/status,verbs=update
-// backup, restore, compactBackup (later): their Jobs are owned by the request (see tidbclusters/finalizers).
+// backup, restore, compactBackup: their Jobs carry controller owner references with blockOwnerDeletion (see tidbclusters/finalizers).
 // +kubebuilder:rbac:groups=pingcap.com,resources=backups/finalizers;restores/finalizers;compactbackups/finalizers,verbs=update
-// backupschedule (later): read schedules and record the last backup time and backup sizes.
+// backupschedule: read schedules.
 // +kubebuilder:rbac:groups=pingcap.com,resources=backupschedules,verbs=get;list;watch
-// backupschedule (later): write the schedule's status.
+// backupschedule: record the last backup, the log backup, the last compaction and the ScheduleValid condition.
 // +kubebuilder:rbac:groups=pingcap.com,resources=backupschedules/status,verbs=update
-// backupschedule (later): create a Backup or CompactBackup on every cron tick and delete old ones past maxBackups/maxReservedTime.
+// backupschedule: the Backups and CompactBackups it creates carry owner references with blockOwnerDeletion to the schedule.
+// +kubebuilder:rbac:groups=pingcap.com,resources=backupschedules/finalizers,verbs=update
+// backupschedule: create a Backup on every due cron tick, the log backup once and a CompactBackup every compactInterval, and delete Backups past maxBackups/maxReservedTime (through the API, so their cleanPolicy runs).
 // +kubebuilder:rbac:groups=pingcap.com,resources=backups;compactbackups,verbs=create;delete
 
 // Workloads of a cluster.
@@ -63,9 +64,9 @@ package controllers
 // +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get;list;watch;patch
 // tidbcluster: copy node topology labels to TiKV/TiFlash store labels and TiDB server labels (v1.6's -cluster-permission-node).
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
-// tidbcluster, backup (later): read a TLS cluster's client certificate Secret (<tc>-cluster-client-secret) to reach PD and TiDB, and check that storage credential Secrets exist; read one by one, never cached cluster-wide.
+// tidbcluster, backup: read a TLS cluster's client certificate Secret (<tc>-cluster-client-secret) to reach PD and TiDB (backup: PD's etcd for the log-backup checkpoint); read one by one, never cached cluster-wide.
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
-// backup, restore, compactBackup, backupschedule (later): run backup-manager Jobs, and delete them to stop a log backup or release a schedule's volume.
+// backup, restore, compactBackup, backupschedule: run backup-manager Jobs once each; delete a failed one to retry it (backup, compactBackup, clean and stop Jobs), a finished log-subcommand Job to run a new request of the same subcommand, and a schedule's previous Dumpling Job to release its volume.
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 
 // Identity of the discovery service.

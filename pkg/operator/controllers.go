@@ -3,6 +3,11 @@ package operator
 import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/tidbops/tidb-operator/pkg/backup/job"
+	"github.com/tidbops/tidb-operator/pkg/controllers/backup"
+	"github.com/tidbops/tidb-operator/pkg/controllers/backupschedule"
+	"github.com/tidbops/tidb-operator/pkg/controllers/compactbackup"
+	"github.com/tidbops/tidb-operator/pkg/controllers/restore"
 	"github.com/tidbops/tidb-operator/pkg/controllers/tidbcluster"
 	"github.com/tidbops/tidb-operator/pkg/controllers/tidbcluster/tasks"
 	"github.com/tidbops/tidb-operator/pkg/operator/options"
@@ -37,5 +42,32 @@ func Controllers() []Controller {
 				},
 			})
 		}},
+		{Name: backup.Name, Setup: func(mgr ctrl.Manager, o *options.Options) error {
+			return backup.SetupWithManager(mgr, backup.Options{
+				Settings:                backupSettings(o),
+				CheckpointInterval:      o.LogBackupCheckpointInterval,
+				MaxConcurrentReconciles: o.Workers,
+			})
+		}},
+		{Name: compactbackup.Name, Setup: func(mgr ctrl.Manager, o *options.Options) error {
+			return compactbackup.SetupWithManager(mgr, compactbackup.Options{
+				Settings: backupSettings(o), MaxConcurrentReconciles: o.Workers,
+			})
+		}},
+		{Name: restore.Name, Setup: func(mgr ctrl.Manager, o *options.Options) error {
+			return restore.SetupWithManager(mgr, restore.Options{
+				Settings: backupSettings(o), MaxConcurrentReconciles: o.Workers,
+			})
+		}},
+		{Name: backupschedule.Name, Setup: func(mgr ctrl.Manager, o *options.Options) error {
+			return backupschedule.SetupWithManager(mgr, backupschedule.Options{
+				Resync: o.ResyncDuration, MaxConcurrentReconciles: o.Workers,
+			})
+		}},
 	}
+}
+
+// backupSettings are the operator-wide inputs of every backup-family Job.
+func backupSettings(o *options.Options) job.Settings {
+	return job.Settings{BackupManagerImage: o.BackupManagerImage}
 }

@@ -25,6 +25,8 @@ const (
 	DefaultLeaderResourceLock     = "leases"
 	DefaultMetricsBindAddress     = ":6060"
 	DefaultHealthProbeBindAddress = ":8081"
+	// DefaultLogBackupCheckpointInterval is v1.6's fixed checkpoint tracking period.
+	DefaultLogBackupCheckpointInterval = time.Minute
 )
 
 // leaderElectionJitter mirrors client-go's JitterFactor: the renew deadline must exceed this
@@ -110,6 +112,10 @@ type Options struct {
 	MetricsBindAddress string
 	// HealthProbeBindAddress (-health-probe-bind-address) serves /healthz and /readyz.
 	HealthProbeBindAddress string
+	// LogBackupCheckpointInterval (-log-backup-checkpoint-interval) is how often the checkpoint
+	// of each running log backup is read from PD's etcd into status.logCheckpointTs; v1.6
+	// always used a minute, which stays the default.
+	LogBackupCheckpointInterval time.Duration
 }
 
 // New returns the options at their v1.6 defaults.
@@ -135,6 +141,8 @@ func New() *Options {
 		Features:               features.New(),
 		MetricsBindAddress:     DefaultMetricsBindAddress,
 		HealthProbeBindAddress: DefaultHealthProbeBindAddress,
+
+		LogBackupCheckpointInterval: DefaultLogBackupCheckpointInterval,
 	}
 }
 
@@ -183,6 +191,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to a kubeconfig, for running outside the cluster (default: $KUBECONFIG, then in-cluster)")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address serving /metrics and /debug/pprof")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address serving /healthz and /readyz; \"0\" turns the probes off")
+	fs.DurationVar(&o.LogBackupCheckpointInterval, "log-backup-checkpoint-interval", o.LogBackupCheckpointInterval, "How often the checkpoint of each running log backup is read from PD into the Backup's status")
 }
 
 // Validate reports every invalid option at once, each naming its flag.
@@ -208,6 +217,7 @@ func (o *Options) Validate() error {
 		{"leader-lease-duration", o.LeaseDuration},
 		{"leader-renew-deadline", o.RenewDeadline},
 		{"leader-retry-period", o.RetryPeriod},
+		{"log-backup-checkpoint-interval", o.LogBackupCheckpointInterval},
 	} {
 		if d.value <= 0 {
 			bad("-%s must be a positive duration, got %s", d.flag, d.value)

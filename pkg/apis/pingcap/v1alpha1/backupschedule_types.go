@@ -102,24 +102,27 @@ type BackupScheduleSpec struct {
 	// +kubebuilder:validation:XValidation:rule="(has(self.s3) ? 1 : 0) + (has(self.gcs) ? 1 : 0) + (has(self.azblob) ? 1 : 0) + (has(self.local) ? 1 : 0) <= 1",message="set at most one of spec.compactBackupTemplate.s3, .gcs, .azblob or .local"
 	CompactBackupTemplate *CompactSpec `json:"compactBackupTemplate,omitempty"`
 
-	// StorageClassName of the scratch volumes of Dumpling Backups; overrides the template's.
+	// StorageClassName of the scratch volumes of Dumpling Backups whose template leaves it empty.
 	// +optional
 	StorageClassName *string `json:"storageClassName,omitempty"`
 
-	// StorageSize of the scratch volumes of Dumpling Backups; overrides the template's.
+	// StorageSize of the scratch volumes of Dumpling Backups whose template leaves it empty;
+	// 100Gi when both are empty.
 	// +optional
 	StorageSize string `json:"storageSize,omitempty"`
 
-	// ImagePullSecrets for the Pods of the Backups created.
+	// ImagePullSecrets for the Pods of the Backups and CompactBackups created; when set, they
+	// replace the templates' own.
 	// +optional
 	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
 
-	// BR is shared by the Backups and CompactBackups created, for templates that leave it out.
+	// BR is used by the log backup and the CompactBackups whose templates leave it out. It is
+	// never filled into backupTemplate: a snapshot template without br is a Dumpling backup.
 	// +optional
 	BR *BRConfig `json:"br,omitempty"`
 
-	// StorageProvider is shared by the Backups and CompactBackups created, for templates that
-	// leave it out.
+	// StorageProvider is where the Backups and CompactBackups created write, for templates that
+	// set no storage of their own.
 	StorageProvider `json:",inline"`
 }
 
@@ -153,7 +156,17 @@ type BackupScheduleStatus struct {
 	// +optional
 	LogBackupStartTs *metav1.Time `json:"logBackupStartTs,omitempty"`
 
-	// AllBackupCleanTime is when every Backup of a deleted schedule was cleaned up.
+	// AllBackupCleanTime is when the garbage collection deleted every Backup of the schedule
+	// (lastBackup and lastBackupTime are cleared then); the next tick is counted from it. It is
+	// cleared when the schedule creates a Backup again.
 	// +optional
 	AllBackupCleanTime *metav1.Time `json:"allBackupCleanTime,omitempty"`
+
+	// Conditions of the schedule. ScheduleValid is False while a field of the spec
+	// (schedule, maxReservedTime, compactInterval, backupTemplate) cannot be used; its message
+	// names the field, and nothing is created until the spec is fixed.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
