@@ -197,6 +197,31 @@ func TestS3(t *testing.T) {
 	}
 }
 
+// WithS3Region and WithS3Credentials set what the gateway checks signatures against: the given
+// credentials and region work, the default region no longer does.
+func TestS3WithRegionAndCredentials(t *testing.T) {
+	t.Parallel()
+	srv := S3(t, WithS3Region("eu-west-3"), WithS3Credentials("backupenv-fixed", "fixed-secret"))
+	ctx := testContext(t)
+	if srv.Region != "eu-west-3" || srv.AccessKey != "backupenv-fixed" || srv.SecretKey != "fixed-secret" {
+		t.Fatalf("server has region %q and access key %q", srv.Region, srv.AccessKey)
+	}
+	srv.CreateBucket(t, "backups")
+	if _, err := srv.Client().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("backups")}); err != nil {
+		t.Fatalf("list with the given credentials and region: %v", err)
+	}
+	other := s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
+	})
+	if _, err := other.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("backups")}); err == nil {
+		t.Error("listing with a signature for another region succeeded")
+	}
+	if env := strings.Join(srv.Env(), " "); !strings.Contains(env, "AWS_REGION=eu-west-3") || !strings.Contains(env, "AWS_ACCESS_KEY_ID=backupenv-fixed") {
+		t.Errorf("Env() = %v", srv.Env())
+	}
+}
+
 func firstS3Error(errs []s3types.Error) any {
 	if len(errs) == 0 {
 		return nil

@@ -33,6 +33,8 @@ type Option func(*options)
 type options struct {
 	dir string
 	tls bool
+	// s3Region, s3AccessKey and s3SecretKey replace the S3 server's defaults when set.
+	s3Region, s3AccessKey, s3SecretKey string
 }
 
 // WithDir keeps the server's data (and its log) in dir instead of a temporary folder. The
@@ -51,6 +53,20 @@ func WithTLS() Option {
 	return func(o *options) { o.tls = true }
 }
 
+// WithS3Region makes an S3 server report, and expect in request signatures, region instead of
+// us-east-1, for tests whose Backup names another region and must see it reach the client.
+// S3 only.
+func WithS3Region(region string) Option {
+	return func(o *options) { o.s3Region = region }
+}
+
+// WithS3Credentials makes accessKey and secretKey the S3 server's root credentials instead of
+// generated ones, for tests that must write them down (in a Secret, a manifest) before the
+// server starts. S3 only.
+func WithS3Credentials(accessKey, secretKey string) Option {
+	return func(o *options) { o.s3AccessKey, o.s3SecretKey = accessKey, secretKey }
+}
+
 func applyOptions(opts []Option) options {
 	var o options
 	for _, opt := range opts {
@@ -67,6 +83,9 @@ func workDir(t testing.TB, kind string, o options) string {
 	t.Helper()
 	if o.tls && kind != "mysql" {
 		t.Fatalf("backupenv: WithTLS is for MySQL only, not %s", kind)
+	}
+	if (o.s3Region != "" || o.s3AccessKey != "" || o.s3SecretKey != "") && kind != "s3" {
+		t.Fatalf("backupenv: WithS3Region and WithS3Credentials are for S3 only, not %s", kind)
 	}
 	if o.dir != "" {
 		if err := os.MkdirAll(o.dir, 0o755); err != nil {

@@ -34,14 +34,19 @@ type S3Server struct {
 }
 
 // S3 starts a versitygw for the test, installing it first if needed (see hack/testservers.sh),
-// and stops it when the test ends. Skipped under -short. The posix backend keeps object
-// metadata in extended attributes, so the folder must be on a file system with user xattrs
-// (ext4, xfs; tmpfs only on recent kernels).
+// and stops it when the test ends. Its region is us-east-1 and its root credentials are
+// generated, unless WithS3Region and WithS3Credentials say otherwise. Skipped under -short.
+// The posix backend keeps object metadata in extended attributes, so the folder must be on a
+// file system with user xattrs (ext4, xfs; tmpfs only on recent kernels).
 func S3(t testing.TB, opts ...Option) *S3Server {
 	t.Helper()
 	skipShort(t, "versitygw (S3)")
 	bin := locateOrFail(t, kindS3)
-	dir := workDir(t, "s3", applyOptions(opts))
+	o := applyOptions(opts)
+	if (o.s3AccessKey == "") != (o.s3SecretKey == "") {
+		t.Fatal("backupenv: WithS3Credentials needs both an access key and a secret key")
+	}
+	dir := workDir(t, "s3", o)
 	data := filepath.Join(dir, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		t.Fatalf("backupenv: %v", err)
@@ -51,6 +56,12 @@ func S3(t testing.TB, opts ...Option) *S3Server {
 		SecretKey: "backupenv-secret-" + rand.Text(),
 		Region:    "us-east-1",
 		DataDir:   data,
+	}
+	if o.s3Region != "" {
+		s.Region = o.s3Region
+	}
+	if o.s3AccessKey != "" {
+		s.AccessKey, s.SecretKey = o.s3AccessKey, o.s3SecretKey
 	}
 	_, port := start(t, serverSpec{
 		name:    "versitygw",

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -23,33 +22,11 @@ import (
 	"github.com/tidbops/tidb-operator/tests/cluster"
 )
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
 // managerBinary builds cmd/tidb-backup-manager once per test binary, into the shared
 // cluster's work folder (removed with it).
 func managerBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		root, err := filepath.Abs("../..")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(cluster.Shared(t).WorkDir(), "tidb-backup-manager")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/tidb-backup-manager")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/tidb-backup-manager: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
+	return cluster.Shared(t).Binary(t, "./cmd/tidb-backup-manager")
 }
 
 // env is a process environment: name → value.

@@ -227,7 +227,7 @@ func (c *Cluster) trackEnvProcesses() error {
 // startRest starts the controller manager, the scheduler and kwok, installs the default
 // StorageClass, registers the fake nodes and waits until they can take pods.
 func (c *Cluster) startRest(ctx context.Context) error {
-	assets, err := loadKwokAssets(filepath.Join(c.binDir, kwokStagesDir))
+	assets, err := loadKwokAssets(filepath.Join(c.binDir, kwokStagesDir), c.opts.droppedKwokStages()...)
 	if err != nil {
 		return err
 	}

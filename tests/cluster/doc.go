@@ -10,7 +10,9 @@
 //   - with Options.Full, also kube-controller-manager, kube-scheduler and kwok. kwok stands in for
 //     the kubelet of a set of fake nodes spread over zones, so pods are scheduled and become
 //     Running and Ready (without running any container), and PersistentVolumeClaims of the kwok
-//     default StorageClass are provisioned and bound.
+//     default StorageClass are provisioned and bound. The pods of Jobs are marked Succeeded a
+//     few seconds after they run, unless Options.LocalJobs leaves that to package
+//     tests/jobrunner, which runs their program as a local process.
 //
 // Every process the package starts is placed in its own process group and is also watched by a
 // small guardian process, so nothing is left behind when the owner stops the cluster, is

@@ -36,9 +36,15 @@ const (
 	defaultClassAnnot   = "storageclass.kubernetes.io/is-default-class"
 )
 
-// loadKwokAssets reads every *.yaml file in dir, in name order.
-func loadKwokAssets(dir string) (kwokAssets, error) {
+// loadKwokAssets reads every *.yaml file in dir, in name order, leaving out the stages named in
+// drop. Each of those must be present: a stage renamed by a newer kwok would otherwise be kept
+// without notice, and with it the behaviour the caller asked to be rid of.
+func loadKwokAssets(dir string, drop ...string) (kwokAssets, error) {
 	var assets kwokAssets
+	dropped := map[string]bool{}
+	for _, name := range drop {
+		dropped[name] = false
+	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
 		return assets, fmt.Errorf("list kwok stages: %w", err)
@@ -62,8 +68,13 @@ func loadKwokAssets(dir string) (kwokAssets, error) {
 			if err := yaml.Unmarshal(doc, &head); err != nil {
 				return assets, fmt.Errorf("%s: %w", file, err)
 			}
+			isStage := head.APIVersion == kwokAPIGroupVersion && head.Kind == kwokStageKind
+			if _, skip := dropped[head.Metadata.Name]; skip && isStage {
+				dropped[head.Metadata.Name] = true
+				continue
+			}
 			switch {
-			case head.APIVersion == kwokAPIGroupVersion && head.Kind == kwokStageKind:
+			case isStage:
 				stream.WriteString("---\n")
 				stream.Write(doc)
 				if !bytes.HasSuffix(doc, []byte("\n")) {
@@ -77,6 +88,11 @@ func loadKwokAssets(dir string) (kwokAssets, error) {
 				}
 				assets.storageClasses = append(assets.storageClasses, sc)
 			}
+		}
+	}
+	for _, name := range drop {
+		if !dropped[name] {
+			return assets, fmt.Errorf("kwok stage %s, to be left out, is not in %s", name, dir)
 		}
 	}
 	if len(assets.stageNames) == 0 {

@@ -180,3 +180,102 @@ func TestStageStreamSeparatesDocumentsWithoutTrailingNewline(t *testing.T) {
 		t.Errorf("stream has %d documents, want 2:\n%s", len(docs), assets.stages)
 	}
 }
+
+// stageComplete is shaped like kwok's pod-complete stage: it matches the Running pods of Jobs
+// and writes phase Succeeded.
+const stageComplete = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-complete
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.ownerReferences.[].kind'
+      operator: 'In'
+      values:
+      - 'Job'
+  next:
+    statusTemplate: |
+      phase: Succeeded
+`
+
+func TestLoadKwokAssetsLeavesOutDroppedStages(t *testing.T) {
+	files := map[string]string{"a.yaml": stageA, "b.yaml": stageB, "pod-complete.yaml": stageComplete}
+	assets, err := loadKwokAssets(writeFiles(t, files), Options{LocalJobs: true}.droppedKwokStages()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"node-initialize", "pod-ready"}; !reflect.DeepEqual(assets.stageNames, want) {
+		t.Errorf("stages = %v, want %v", assets.stageNames, want)
+	}
+	if strings.Contains(string(assets.stages), "pod-complete") {
+		t.Errorf("the stream still holds the dropped stage:\n%s", assets.stages)
+	}
+
+	// Without LocalJobs the stage stays.
+	assets, err = loadKwokAssets(writeFiles(t, files), Options{}.droppedKwokStages()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"node-initialize", "pod-ready", "pod-complete"}; !reflect.DeepEqual(assets.stageNames, want) {
+		t.Errorf("stages = %v, want %v", assets.stageNames, want)
+	}
+}
+
+// A stage to drop that is not there (kwok renamed it) must not be ignored: its behaviour would
+// silently come back.
+func TestLoadKwokAssetsRefusesToDropAMissingStage(t *testing.T) {
+	_, err := loadKwokAssets(writeFiles(t, map[string]string{"a.yaml": stageA}), "pod-complete")
+	if err == nil || !strings.Contains(err.Error(), "pod-complete") {
+		t.Fatalf("error = %v, want one naming pod-complete", err)
+	}
+}
+
+// The stages hack/testbin.sh ships, as a LocalJobs cluster loads them: no stage may be left
+// that ends a pod (writes phase Succeeded or Failed), while the full set has one.
+func TestLocalJobsLeavesNoStageThatFinishesPods(t *testing.T) {
+	dir := filepath.Join(Shared(t).binDir, kwokStagesDir)
+	finishing := func(opts Options) []string {
+		t.Helper()
+		assets, err := loadKwokAssets(dir, opts.droppedKwokStages()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, err := splitYAML(assets.stages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, doc := range docs {
+			var stage struct {
+				Metadata struct {
+					Name string `json:"name"`
+				} `json:"metadata"`
+				Spec struct {
+					Next struct {
+						StatusTemplate string `json:"statusTemplate"`
+					} `json:"next"`
+				} `json:"spec"`
+			}
+			if err := yaml.Unmarshal(doc, &stage); err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(stage.Spec.Next.StatusTemplate, "\n") {
+				switch strings.TrimSpace(line) {
+				case "phase: Succeeded", "phase: Failed":
+					names = append(names, stage.Metadata.Name)
+				}
+			}
+		}
+		return names
+	}
+	if got := finishing(Options{}); len(got) == 0 {
+		t.Fatalf("no stage in %s finishes pods; the check below would prove nothing", dir)
+	}
+	if got := finishing(Options{LocalJobs: true}); len(got) != 0 {
+		t.Errorf("with LocalJobs, stages %v still finish pods", got)
+	}
+}

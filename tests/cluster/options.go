@@ -65,6 +65,25 @@ type Options struct {
 	// ReadyTimeout bounds the wait, in a full cluster, for the nodes to become Ready and the
 	// controller manager to act. Zero means three minutes.
 	ReadyTimeout time.Duration
+
+	// LocalJobs, in a full cluster, stops kwok from finishing the pods of Jobs by itself. kwok's
+	// general pod life cycle includes a pod-complete stage that turns every Running pod owned by
+	// a Job into Succeeded a few seconds later, whatever its container would have done; with
+	// LocalJobs that stage is left out, so Job pods stay Running until something else reports
+	// how their container ended, as tests/jobrunner does when it runs the container's program
+	// as a local process. Job pods nothing runs then never finish.
+	LocalJobs bool
+}
+
+// kwokStagePodComplete is the kwok stage LocalJobs leaves out.
+const kwokStagePodComplete = "pod-complete"
+
+// droppedKwokStages lists the kwok stages the options leave out of kwok's configuration.
+func (o Options) droppedKwokStages() []string {
+	if o.LocalJobs {
+		return []string{kwokStagePodComplete}
+	}
+	return nil
 }
 
 // Names and values the fake nodes carry; tests select on them.
