@@ -214,13 +214,43 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the operator's flags changed by configure before it starts.
 func newEnvWith(t *testing.T, configure func(*options.Options)) *env {
 	t.Helper()
+	return newEnvIn(t, "", configure)
+}
+
+// newEnvIn is newEnvWith in the namespace of that name, for scenarios that apply manifests
+// naming their namespace (the examples use "tidb"); empty means a fresh generated name.
+func newEnvIn(t *testing.T, namespace string, configure func(*options.Options)) *env {
+	t.Helper()
 	cl := cluster.Shared(t)
 	installCRDs(t)
 	feedSimulator(t)
-	ns := cl.NewNamespace(t)
+	ns := namespace
+	if ns == "" {
+		ns = cl.NewNamespace(t)
+	} else {
+		createNamespace(t, cl, ns)
+	}
 	e := &env{t: t, ns: ns, c: cl.Client(), api: newRequestCounter(), sim: simapi.NewClient(simulator.URL())}
 	e.startOperator(cl, configure)
 	return e
+}
+
+// createNamespace creates a namespace of a fixed name, deleted when the test ends.
+func createNamespace(t *testing.T, cl *cluster.Cluster, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := cl.Client().Create(ctx, ns); err != nil {
+		t.Fatalf("create namespace %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := cl.Client().Delete(ctx, ns); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("delete namespace %s: %v", name, err)
+		}
+	})
 }
 
 // startOperator runs the operator's manager in this process the way the tidb-operator binary

@@ -65,10 +65,16 @@ func TestMain(m *testing.M) {
 	// The CRDs are installed by installCRDs rather than through Options.CRDDirectoryPaths: the
 	// harness leaves envtest's ten-second wait for them in place, and on a busy two-core machine
 	// the large TidbCluster CRD takes longer than that to be served.
-	cluster.SharedForTest(m, cluster.Options{Full: true, Scheme: testScheme()})
+	//
+	// LocalJobs: the backup scenarios run each Job pod's program as a local process
+	// (tests/jobrunner), so kwok must not finish Job pods by itself.
+	cluster.SharedForTest(m, cluster.Options{Full: true, LocalJobs: true, Scheme: testScheme()})
 }
 
-// startSimulator starts the simulator's listener and points HTTP_PROXY at it. This has to
+// startSimulator starts the simulator's listener and points HTTP_PROXY and HTTPS_PROXY at it:
+// HTTP_PROXY for the components' HTTP APIs, HTTPS_PROXY for PD's etcd, which grpc-go reaches
+// through a CONNECT tunnel that the simulator opens to a real etcd per simulated cluster (the
+// log backup checkpoint lives there). This has to
 // happen before any HTTP client of the process first consults the proxy settings:
 // http.ProxyFromEnvironment reads the environment once and caches it, and the harness builds
 // its API-server client while the cluster starts. The kube-apiserver is reached over https on
@@ -82,7 +88,7 @@ func startSimulator() error {
 	if err != nil {
 		return fmt.Errorf("start the TiDB simulator: %w", err)
 	}
-	for _, k := range []string{"HTTP_PROXY", "http_proxy"} {
+	for _, k := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"} {
 		if err := os.Setenv(k, url); err != nil {
 			return fmt.Errorf("set %s: %w", k, err)
 		}
