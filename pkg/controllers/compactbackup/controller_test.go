@@ -28,7 +28,7 @@ func initImages(j *batchv1.Job) map[string]string {
 func TestCreatesTheJobOnceAndThenWritesNothing(t *testing.T) {
 	h := newHarness(t, basicCluster(), compaction())
 	res, n := h.mustReconcile()
-	j := h.job("cpbk")
+	j := h.Job("cpbk")
 	if j == nil {
 		t.Fatal("no Job named like the CompactBackup")
 	}
@@ -44,7 +44,7 @@ func TestCreatesTheJobOnceAndThenWritesNothing(t *testing.T) {
 	if res.RequeueAfter != DefaultResync {
 		t.Fatalf("result %+v", res)
 	}
-	if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Normal JobCreated") {
+	if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Normal JobCreated") {
 		t.Fatalf("events %v", evs)
 	}
 	for i := 0; i < 3; i++ {
@@ -57,11 +57,11 @@ func TestCreatesTheJobOnceAndThenWritesNothing(t *testing.T) {
 		t.Fatalf("a running compaction made %d writes", n)
 	}
 	h.managerWrites(v1alpha1.CompactStateComplete, "compaction finished")
-	h.finishJob("cpbk", batchv1.JobComplete, "", "")
+	h.FinishJob("cpbk", batchv1.JobComplete, "", "")
 	if res, n := h.mustReconcile(); n != 0 || res != (ctrl.Result{}) {
 		t.Fatalf("a complete compaction made %d writes and asked for %+v", n, res)
 	}
-	if h.jobCount() != 1 || len(h.drainEvents()) != 0 {
+	if h.JobCount() != 1 || len(h.DrainEvents()) != 0 {
 		t.Fatal("more Jobs or events than one")
 	}
 }
@@ -71,16 +71,16 @@ func TestCreatesTheJobOnceAndThenWritesNothing(t *testing.T) {
 func (h *harness) failRun(message string) {
 	h.t.Helper()
 	h.managerWrites(v1alpha1.CompactStateFailed, message)
-	h.finishJob("cpbk", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+	h.FinishJob("cpbk", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
 }
 
 func TestRetriesFollowTheDecisionWithOneJobAtATime(t *testing.T) {
 	h := newHarness(t, basicCluster(), compaction()) // maxRetryTimes 2
 	h.mustReconcile()
-	h.drainEvents()
+	h.DrainEvents()
 	oneJob := func() {
 		t.Helper()
-		if n := h.jobCount(); n > 1 {
+		if n := h.JobCount(); n > 1 {
 			t.Fatalf("%d Jobs at once", n)
 		}
 	}
@@ -102,10 +102,10 @@ func TestRetriesFollowTheDecisionWithOneJobAtATime(t *testing.T) {
 		if res.RequeueAfter != delay {
 			t.Fatalf("retry %d: requeue after %v, want %v", n, res.RequeueAfter, delay)
 		}
-		if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning RetryScheduled") {
+		if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning RetryScheduled") {
 			t.Fatalf("events %v", evs)
 		}
-		if h.job("cpbk") == nil {
+		if h.Job("cpbk") == nil {
 			t.Fatal("the failed Job was deleted before the retry was due")
 		}
 		if _, writes := h.mustReconcile(); writes != 0 {
@@ -113,18 +113,18 @@ func TestRetriesFollowTheDecisionWithOneJobAtATime(t *testing.T) {
 		}
 
 		// Due: the failed Job goes, then a fresh one comes, Scheduled again.
-		h.now = h.now.Add(delay)
+		h.Now = h.Now.Add(delay)
 		res, writes = h.mustReconcile()
-		if h.job("cpbk") != nil || writes != 1 || res.RequeueAfter != time.Second {
-			t.Fatalf("retry %d due: Job still there %v, %d writes, %+v", n, h.job("cpbk") != nil, writes, res)
+		if h.Job("cpbk") != nil || writes != 1 || res.RequeueAfter != time.Second {
+			t.Fatalf("retry %d due: Job still there %v, %d writes, %+v", n, h.Job("cpbk") != nil, writes, res)
 		}
 		h.mustReconcile()
 		oneJob()
 		cb = h.compact()
-		if h.job("cpbk") == nil || cb.Status.State != v1alpha1.CompactStateScheduled || !strings.Contains(cb.Status.Message, "retry") {
-			t.Fatalf("retry %d: Job %v, state %q, message %q", n, h.job("cpbk") != nil, cb.Status.State, cb.Status.Message)
+		if h.Job("cpbk") == nil || cb.Status.State != v1alpha1.CompactStateScheduled || !strings.Contains(cb.Status.Message, "retry") {
+			t.Fatalf("retry %d: Job %v, state %q, message %q", n, h.Job("cpbk") != nil, cb.Status.State, cb.Status.Message)
 		}
-		h.drainEvents()
+		h.DrainEvents()
 	}
 
 	// The last retry fails too: Failed for good, with the backup-manager's error.
@@ -137,16 +137,16 @@ func TestRetriesFollowTheDecisionWithOneJobAtATime(t *testing.T) {
 	if writes != 1 || res != (ctrl.Result{}) || len(cb.Status.BackoffRetryStatus) != 2 {
 		t.Fatalf("%d writes, %+v, %d records", writes, res, len(cb.Status.BackoffRetryStatus))
 	}
-	if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning RetryLimitExceeded") {
+	if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning RetryLimitExceeded") {
 		t.Fatalf("events %v", evs)
 	}
-	h.now = h.now.Add(time.Hour)
+	h.Now = h.Now.Add(time.Hour)
 	for i := 0; i < 2; i++ {
 		if res, writes := h.mustReconcile(); writes != 0 || res != (ctrl.Result{}) {
 			t.Fatalf("a compaction given up on made %d writes and asked for %+v", writes, res)
 		}
 	}
-	if h.job("cpbk") == nil || len(h.drainEvents()) != 0 {
+	if h.Job("cpbk") == nil || len(h.DrainEvents()) != 0 {
 		t.Fatal("the last failed Job must stay for its logs, without new events")
 	}
 }
@@ -158,7 +158,7 @@ func TestAFailedJobWithoutRetriesFailsOnce(t *testing.T) {
 	h.mustReconcile()
 	h.managerWrites(v1alpha1.CompactStateRunning, "")
 	// The pod was evicted: no report from the backup-manager.
-	h.finishJob("cpbk", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+	h.FinishJob("cpbk", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
 	if _, n := h.mustReconcile(); n != 1 {
 		t.Fatalf("%d writes", n)
 	}
@@ -199,13 +199,13 @@ func TestInvalidSpecsFailWithoutAJob(t *testing.T) {
 			if got.Status.State != v1alpha1.CompactStateFailed || !strings.Contains(got.Status.Message, c.wantField) {
 				t.Fatalf("state %q, message %q, want Failed naming %q", got.Status.State, got.Status.Message, c.wantField)
 			}
-			if n != 1 || h.jobCount() != 0 || res != (ctrl.Result{}) {
-				t.Fatalf("%d writes, %d Jobs, %+v", n, h.jobCount(), res)
+			if n != 1 || h.JobCount() != 0 || res != (ctrl.Result{}) {
+				t.Fatalf("%d writes, %d Jobs, %+v", n, h.JobCount(), res)
 			}
-			if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning") {
+			if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning") {
 				t.Fatalf("events %v", evs)
 			}
-			if _, n := h.mustReconcile(); n != 0 || len(h.drainEvents()) != 0 {
+			if _, n := h.mustReconcile(); n != 0 || len(h.DrainEvents()) != 0 {
 				t.Fatalf("a refused compaction made %d writes on the next reconcile", n)
 			}
 		})
@@ -217,7 +217,7 @@ func TestImagesInTheSpecNeedNoCluster(t *testing.T) {
 	cb.Spec.TikvImage, cb.Spec.ToolImage = "pingcap/tikv:v8.1.0", "pingcap/br:v8.1.0"
 	h := newHarness(t, cb) // spec.br.cluster names a cluster that does not exist
 	h.mustReconcile()
-	j := h.job("cpbk")
+	j := h.Job("cpbk")
 	if j == nil {
 		t.Fatalf("no Job; status %+v", h.compact().Status)
 	}
@@ -230,10 +230,10 @@ func TestCompleteWinsOverAStaleCache(t *testing.T) {
 	h := newHarness(t, basicCluster(), compaction())
 	h.mustReconcile()
 	h.managerWrites(v1alpha1.CompactStateRunning, "")
-	h.stale = h.compact()
+	h.Stale = h.compact()
 	h.managerWrites(v1alpha1.CompactStateComplete, "compaction finished")
 	// Whatever the Job says (here: failed after the result was written), Complete stays.
-	h.finishJob("cpbk", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+	h.FinishJob("cpbk", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
 	if _, n := h.mustReconcile(); n != 0 {
 		t.Fatalf("%d writes over Complete", n)
 	}
@@ -247,13 +247,13 @@ func TestALostJobIsConfirmedThenRetried(t *testing.T) {
 	h.mustReconcile()
 	h.managerWrites(v1alpha1.CompactStateRunning, "")
 
-	h.hideJobs = true
+	h.HideJobs = true
 	if _, n := h.mustReconcile(); n != 0 {
 		t.Fatalf("a Job missing from the cache only caused %d writes", n)
 	}
-	h.hideJobs = false
+	h.HideJobs = false
 
-	if err := h.world.Delete(context.Background(), h.job("cpbk")); err != nil {
+	if err := h.Store.Delete(context.Background(), h.Job("cpbk")); err != nil {
 		t.Fatal(err)
 	}
 	h.mustReconcile()
@@ -262,12 +262,12 @@ func TestALostJobIsConfirmedThenRetried(t *testing.T) {
 		t.Fatalf("status %+v", cb.Status)
 	}
 	// Not due yet: no Job.
-	if res, _ := h.mustReconcile(); h.jobCount() != 0 || res.RequeueAfter != 10*time.Second {
-		t.Fatalf("%d Jobs, %+v before the retry is due", h.jobCount(), res)
+	if res, _ := h.mustReconcile(); h.JobCount() != 0 || res.RequeueAfter != 10*time.Second {
+		t.Fatalf("%d Jobs, %+v before the retry is due", h.JobCount(), res)
 	}
-	h.now = h.now.Add(10 * time.Second)
+	h.Now = h.Now.Add(10 * time.Second)
 	h.mustReconcile()
-	if h.job("cpbk") == nil || h.compact().Status.State != v1alpha1.CompactStateScheduled {
+	if h.Job("cpbk") == nil || h.compact().Status.State != v1alpha1.CompactStateScheduled {
 		t.Fatal("the due retry did not run")
 	}
 }
@@ -275,14 +275,14 @@ func TestALostJobIsConfirmedThenRetried(t *testing.T) {
 func TestInjectedErrorsFailTheStepWithoutPartialDamage(t *testing.T) {
 	t.Run("creating the Job fails: the state stays new", func(t *testing.T) {
 		h := newHarness(t, basicCluster(), compaction())
-		h.fail["create Job"] = errBoom
+		h.Fail["create Job"] = errBoom
 		if _, _, err := h.reconcile(); !errors.Is(err, errBoom) {
 			t.Fatalf("error %v", err)
 		}
-		if h.compact().Status.State != "" || h.jobCount() != 0 {
+		if h.compact().Status.State != "" || h.JobCount() != 0 {
 			t.Fatal("partial damage after a failed create")
 		}
-		delete(h.fail, "create Job")
+		delete(h.Fail, "create Job")
 		h.mustReconcile()
 		if h.compact().Status.State != v1alpha1.CompactStateScheduled {
 			t.Fatal("not scheduled after the error went away")
@@ -290,24 +290,24 @@ func TestInjectedErrorsFailTheStepWithoutPartialDamage(t *testing.T) {
 	})
 	t.Run("recording Scheduled fails: recorded next time, no second Job", func(t *testing.T) {
 		h := newHarness(t, basicCluster(), compaction())
-		h.fail["status CompactBackup"] = errBoom
+		h.Fail["status CompactBackup"] = errBoom
 		if _, _, err := h.reconcile(); !errors.Is(err, errBoom) {
 			t.Fatalf("error %v", err)
 		}
-		delete(h.fail, "status CompactBackup")
-		if _, n := h.mustReconcile(); n != 1 || h.jobCount() != 1 || h.compact().Status.State != v1alpha1.CompactStateScheduled {
-			t.Fatalf("%d writes, %d Jobs, state %q", n, h.jobCount(), h.compact().Status.State)
+		delete(h.Fail, "status CompactBackup")
+		if _, n := h.mustReconcile(); n != 1 || h.JobCount() != 1 || h.compact().Status.State != v1alpha1.CompactStateScheduled {
+			t.Fatalf("%d writes, %d Jobs, state %q", n, h.JobCount(), h.compact().Status.State)
 		}
 	})
 	t.Run("recording a failure fails: nothing is deleted and nothing recorded", func(t *testing.T) {
 		h := newHarness(t, basicCluster(), compaction())
 		h.mustReconcile()
 		h.failRun("tikv-ctl: boom")
-		h.fail["status CompactBackup"] = errBoom
+		h.Fail["status CompactBackup"] = errBoom
 		if _, _, err := h.reconcile(); !errors.Is(err, errBoom) {
 			t.Fatalf("error %v", err)
 		}
-		if h.job("cpbk") == nil || len(h.compact().Status.BackoffRetryStatus) != 0 {
+		if h.Job("cpbk") == nil || len(h.compact().Status.BackoffRetryStatus) != 0 {
 			t.Fatal("partial damage after a failed status write")
 		}
 	})
@@ -316,15 +316,15 @@ func TestInjectedErrorsFailTheStepWithoutPartialDamage(t *testing.T) {
 		h.mustReconcile()
 		h.failRun("tikv-ctl: boom")
 		h.mustReconcile()
-		h.now = h.now.Add(10 * time.Second)
-		h.fail["delete Job"] = errBoom
+		h.Now = h.Now.Add(10 * time.Second)
+		h.Fail["delete Job"] = errBoom
 		if _, n, err := h.reconcile(); !errors.Is(err, errBoom) || n != 0 {
 			t.Fatalf("error %v, %d writes", err, n)
 		}
-		if h.job("cpbk") == nil || h.compact().Status.State != v1alpha1.CompactStateRetryFailed {
+		if h.Job("cpbk") == nil || h.compact().Status.State != v1alpha1.CompactStateRetryFailed {
 			t.Fatal("the retry did not stay open")
 		}
-		delete(h.fail, "delete Job")
+		delete(h.Fail, "delete Job")
 		h.mustReconcile()
 		h.mustReconcile()
 		if h.compact().Status.State != v1alpha1.CompactStateScheduled || len(h.compact().Status.BackoffRetryStatus) != 1 {
@@ -333,7 +333,7 @@ func TestInjectedErrorsFailTheStepWithoutPartialDamage(t *testing.T) {
 	})
 	t.Run("reading the cluster fails: the compaction is not refused", func(t *testing.T) {
 		h := newHarness(t, basicCluster(), compaction())
-		h.fail["get TidbCluster"] = errBoom
+		h.Fail["get TidbCluster"] = errBoom
 		if _, n, err := h.reconcile(); !errors.Is(err, errBoom) || n != 0 {
 			t.Fatalf("error %v, %d writes", err, n)
 		}
@@ -361,14 +361,14 @@ func TestAStaleCacheStartsNoRunThatNoRecordAccountsFor(t *testing.T) {
 	h := newHarness(t, basicCluster(), compaction())
 	before := h.compact()
 	h.mustReconcile()
-	if err := h.world.Delete(context.Background(), h.job("cpbk")); err != nil {
+	if err := h.Store.Delete(context.Background(), h.Job("cpbk")); err != nil {
 		t.Fatal(err)
 	}
-	h.stale = before
-	if _, n := h.mustReconcile(); n != 0 || h.jobCount() != 0 {
-		t.Fatalf("%d writes and %d Jobs from a stale cache", n, h.jobCount())
+	h.Stale = before
+	if _, n := h.mustReconcile(); n != 0 || h.JobCount() != 0 {
+		t.Fatalf("%d writes and %d Jobs from a stale cache", n, h.JobCount())
 	}
-	h.stale = nil
+	h.Stale = nil
 	h.mustReconcile()
 	if cb := h.compact(); cb.Status.State != v1alpha1.CompactStateRetryFailed || len(cb.Status.BackoffRetryStatus) != 1 {
 		t.Fatalf("the lost run was not recorded: %+v", cb.Status)

@@ -33,7 +33,7 @@ func TestCreatesTheJobOnceAndThenWritesNothing(t *testing.T) {
 	h := newHarness(t, basicCluster(), snapshotRestore())
 
 	res, n := h.mustReconcile()
-	j := h.job("restore-rt")
+	j := h.Job("restore-rt")
 	if j == nil {
 		t.Fatal("no Job restore-rt")
 	}
@@ -53,7 +53,7 @@ func TestCreatesTheJobOnceAndThenWritesNothing(t *testing.T) {
 	if res.RequeueAfter != DefaultResync {
 		t.Fatalf("result %+v, want a resync while the Job runs", res)
 	}
-	if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Normal JobCreated") {
+	if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Normal JobCreated") {
 		t.Fatalf("events %v, want one Normal JobCreated", evs)
 	}
 
@@ -62,10 +62,10 @@ func TestCreatesTheJobOnceAndThenWritesNothing(t *testing.T) {
 			t.Fatalf("steady-state reconcile %d made %d writes", i, n)
 		}
 	}
-	if h.jobCount() != 1 {
-		t.Fatalf("%d Jobs, want 1", h.jobCount())
+	if h.JobCount() != 1 {
+		t.Fatalf("%d Jobs, want 1", h.JobCount())
 	}
-	if evs := h.drainEvents(); len(evs) != 0 {
+	if evs := h.DrainEvents(); len(evs) != 0 {
 		t.Fatalf("steady state emitted events %v", evs)
 	}
 
@@ -75,7 +75,7 @@ func TestCreatesTheJobOnceAndThenWritesNothing(t *testing.T) {
 		t.Fatalf("a running restore made %d writes", n)
 	}
 	h.managerWrites(v1alpha1.RestoreComplete, "", "")
-	h.finishJob("restore-rt", batchv1.JobComplete, "", "")
+	h.FinishJob("restore-rt", batchv1.JobComplete, "", "")
 	res, n = h.mustReconcile()
 	if n != 0 || res != (ctrl.Result{}) {
 		t.Fatalf("a complete restore made %d writes and asked for %+v, want nothing", n, res)
@@ -94,13 +94,13 @@ func TestInvalidForAMissingClusterNamesTheFieldAndRecoversWhenItAppears(t *testi
 	if rs.Status.Phase != v1alpha1.RestoreInvalid {
 		t.Fatalf("phase %q", rs.Status.Phase)
 	}
-	if h.jobCount() != 0 || n != 1 {
-		t.Fatalf("%d Jobs and %d writes, want no Job and one status write", h.jobCount(), n)
+	if h.JobCount() != 0 || n != 1 {
+		t.Fatalf("%d Jobs and %d writes, want no Job and one status write", h.JobCount(), n)
 	}
 	if res != (ctrl.Result{}) {
 		t.Fatalf("an invalid Restore asked for %+v, want no requeue", res)
 	}
-	if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning ClusterNotFound") {
+	if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning ClusterNotFound") {
 		t.Fatalf("events %v, want one Warning", evs)
 	}
 
@@ -108,13 +108,13 @@ func TestInvalidForAMissingClusterNamesTheFieldAndRecoversWhenItAppears(t *testi
 	if _, n := h.mustReconcile(); n != 0 {
 		t.Fatalf("an unchanged invalid Restore made %d writes", n)
 	}
-	if evs := h.drainEvents(); len(evs) != 0 {
+	if evs := h.DrainEvents(); len(evs) != 0 {
 		t.Fatalf("an unchanged invalid Restore emitted %v", evs)
 	}
 
 	// The cluster is created: its creation maps to the waiting Restore, which now runs.
 	tc := basicCluster()
-	if err := h.world.Create(context.Background(), tc); err != nil {
+	if err := h.Store.Create(context.Background(), tc); err != nil {
 		t.Fatal(err)
 	}
 	reqs := h.r.waitingFor(context.Background(), tc)
@@ -129,8 +129,8 @@ func TestInvalidForAMissingClusterNamesTheFieldAndRecoversWhenItAppears(t *testi
 	if c := condition(rs, v1alpha1.RestoreInvalid); c == nil || c.Status != corev1.ConditionFalse {
 		t.Fatalf("Invalid not cleared: %+v", c)
 	}
-	if rs.Status.Phase != v1alpha1.RestoreScheduled || h.job("restore-rt") == nil {
-		t.Fatalf("phase %q, Job %v: want Scheduled and the Job", rs.Status.Phase, h.job("restore-rt") != nil)
+	if rs.Status.Phase != v1alpha1.RestoreScheduled || h.Job("restore-rt") == nil {
+		t.Fatalf("phase %q, Job %v: want Scheduled and the Job", rs.Status.Phase, h.Job("restore-rt") != nil)
 	}
 	if reqs := h.r.waitingFor(context.Background(), tc); len(reqs) != 0 {
 		t.Fatalf("a scheduled Restore still waits: %v", reqs)
@@ -166,8 +166,8 @@ func TestInvalidSpecs(t *testing.T) {
 			if got == nil || got.Reason != c.wantReason || !strings.Contains(got.Message, c.wantText) {
 				t.Fatalf("Invalid %+v, want %s mentioning %q", got, c.wantReason, c.wantText)
 			}
-			if n != 1 || h.jobCount() != 0 || res != (ctrl.Result{}) {
-				t.Fatalf("%d writes, %d Jobs, result %+v", n, h.jobCount(), res)
+			if n != 1 || h.JobCount() != 0 || res != (ctrl.Result{}) {
+				t.Fatalf("%d writes, %d Jobs, result %+v", n, h.JobCount(), res)
 			}
 		})
 	}
@@ -183,11 +183,11 @@ func TestAFixedSpecRunsWithoutAnyOtherEvent(t *testing.T) {
 	}
 	fixed := h.restore()
 	fixed.Spec.S3.Bucket = "backups"
-	if err := h.world.Update(context.Background(), fixed); err != nil {
+	if err := h.Store.Update(context.Background(), fixed); err != nil {
 		t.Fatal(err)
 	}
 	h.mustReconcile()
-	if got := h.restore(); got.Status.Phase != v1alpha1.RestoreScheduled || h.job("restore-rt") == nil {
+	if got := h.restore(); got.Status.Phase != v1alpha1.RestoreScheduled || h.Job("restore-rt") == nil {
 		t.Fatalf("a fixed Restore did not start: phase %q", got.Status.Phase)
 	}
 }
@@ -195,10 +195,10 @@ func TestAFixedSpecRunsWithoutAnyOtherEvent(t *testing.T) {
 func TestAFailedJobIsRecordedOnce(t *testing.T) {
 	h := newHarness(t, basicCluster(), snapshotRestore())
 	h.mustReconcile()
-	h.drainEvents()
+	h.DrainEvents()
 	h.managerWrites(v1alpha1.RestoreRunning, "", "")
 	// The pod was killed: the backup-manager never recorded a result.
-	h.finishJob("restore-rt", batchv1.JobFailed, "DeadlineExceeded", "Job was active longer than specified deadline")
+	h.FinishJob("restore-rt", batchv1.JobFailed, "DeadlineExceeded", "Job was active longer than specified deadline")
 
 	_, n := h.mustReconcile()
 	rs := h.restore()
@@ -209,11 +209,11 @@ func TestAFailedJobIsRecordedOnce(t *testing.T) {
 	if n != 1 || rs.Status.Phase != v1alpha1.RestoreFailed {
 		t.Fatalf("%d writes, phase %q", n, rs.Status.Phase)
 	}
-	if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning DeadlineExceeded") {
+	if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning DeadlineExceeded") {
 		t.Fatalf("events %v, want one Warning", evs)
 	}
 	res, n := h.mustReconcile()
-	if n != 0 || res != (ctrl.Result{}) || len(h.drainEvents()) != 0 {
+	if n != 0 || res != (ctrl.Result{}) || len(h.DrainEvents()) != 0 {
 		t.Fatalf("a failed restore made %d writes, asked for %+v", n, res)
 	}
 }
@@ -231,10 +231,10 @@ func TestWhatTheBackupManagerRecordedWinsOverAStaleCache(t *testing.T) {
 			h := newHarness(t, basicCluster(), snapshotRestore())
 			h.mustReconcile()
 			h.managerWrites(v1alpha1.RestoreRunning, "", "")
-			h.staleRestore = h.restore() // the cache stops here
+			h.Stale = h.restore() // the cache stops here
 			h.managerWrites(c.manager, "RestoreDataFromRemoteFailed", "br restore: connection refused")
-			h.finishJob("restore-rt", c.job, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
-			h.drainEvents()
+			h.FinishJob("restore-rt", c.job, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+			h.DrainEvents()
 
 			if _, n := h.mustReconcile(); n != 0 {
 				t.Fatalf("%d writes over the backup-manager's result", n)
@@ -243,7 +243,7 @@ func TestWhatTheBackupManagerRecordedWinsOverAStaleCache(t *testing.T) {
 			if got == nil || got.Reason != "RestoreDataFromRemoteFailed" {
 				t.Fatalf("the backup-manager's condition was changed: %+v", got)
 			}
-			if evs := h.drainEvents(); len(evs) != 0 {
+			if evs := h.DrainEvents(); len(evs) != 0 {
 				t.Fatalf("events %v", evs)
 			}
 		})
@@ -253,7 +253,7 @@ func TestWhatTheBackupManagerRecordedWinsOverAStaleCache(t *testing.T) {
 func TestASucceededJobWithoutAResultIsFailed(t *testing.T) {
 	h := newHarness(t, basicCluster(), snapshotRestore())
 	h.mustReconcile()
-	h.finishJob("restore-rt", batchv1.JobComplete, "", "")
+	h.FinishJob("restore-rt", batchv1.JobComplete, "", "")
 	h.mustReconcile()
 	if c := condition(h.restore(), v1alpha1.RestoreFailed); c == nil || c.Reason != ReasonResultMissing {
 		t.Fatalf("Failed %+v, want %s", c, ReasonResultMissing)
@@ -265,17 +265,17 @@ func TestALostJobIsConfirmedAndNeverRerun(t *testing.T) {
 	h.mustReconcile()
 
 	// The cache has not seen the Job yet: nothing is concluded, nothing is created.
-	h.hideJobs = true
+	h.HideJobs = true
 	if _, n := h.mustReconcile(); n != 0 {
 		t.Fatalf("a Job missing from the cache only caused %d writes", n)
 	}
-	if condition(h.restore(), v1alpha1.RestoreFailed) != nil || h.jobCount() != 1 {
+	if condition(h.restore(), v1alpha1.RestoreFailed) != nil || h.JobCount() != 1 {
 		t.Fatal("a Job missing from the cache was taken for lost")
 	}
-	h.hideJobs = false
+	h.HideJobs = false
 
 	// Really gone (deleted by hand): Failed, and no second Job.
-	if err := h.world.Delete(context.Background(), h.job("restore-rt")); err != nil {
+	if err := h.Store.Delete(context.Background(), h.Job("restore-rt")); err != nil {
 		t.Fatal(err)
 	}
 	h.mustReconcile()
@@ -283,7 +283,7 @@ func TestALostJobIsConfirmedAndNeverRerun(t *testing.T) {
 		t.Fatalf("Failed %+v, want %s", c, ReasonJobNotFound)
 	}
 	h.mustReconcile()
-	if h.jobCount() != 0 {
+	if h.JobCount() != 0 {
 		t.Fatal("a lost restore was run again")
 	}
 }
@@ -291,14 +291,14 @@ func TestALostJobIsConfirmedAndNeverRerun(t *testing.T) {
 func TestInjectedErrorsFailTheStepWithoutPartialDamage(t *testing.T) {
 	t.Run("creating the Job fails: no Scheduled without a Job", func(t *testing.T) {
 		h := newHarness(t, basicCluster(), snapshotRestore())
-		h.fail["create Job"] = serverError()
+		h.Fail["create Job"] = serverError()
 		if _, _, err := h.reconcile(); !errors.Is(err, errBoom) {
 			t.Fatalf("error %v, want the injected one", err)
 		}
-		if rs := h.restore(); len(rs.Status.Conditions) != 0 || h.jobCount() != 0 {
+		if rs := h.restore(); len(rs.Status.Conditions) != 0 || h.JobCount() != 0 {
 			t.Fatalf("status %+v after a failed create", rs.Status)
 		}
-		delete(h.fail, "create Job")
+		delete(h.Fail, "create Job")
 		h.mustReconcile()
 		if h.restore().Status.Phase != v1alpha1.RestoreScheduled {
 			t.Fatal("the retry did not schedule the restore")
@@ -306,34 +306,34 @@ func TestInjectedErrorsFailTheStepWithoutPartialDamage(t *testing.T) {
 	})
 	t.Run("recording Scheduled fails: the next reconcile records it without a second Job", func(t *testing.T) {
 		h := newHarness(t, basicCluster(), snapshotRestore())
-		h.fail["status Restore"] = serverError()
+		h.Fail["status Restore"] = serverError()
 		if _, _, err := h.reconcile(); !errors.Is(err, errBoom) {
 			t.Fatalf("error %v, want the injected one", err)
 		}
-		if h.jobCount() != 1 || len(h.restore().Status.Conditions) != 0 {
+		if h.JobCount() != 1 || len(h.restore().Status.Conditions) != 0 {
 			t.Fatal("want the Job and no status")
 		}
-		h.drainEvents()
-		delete(h.fail, "status Restore")
+		h.DrainEvents()
+		delete(h.Fail, "status Restore")
 		_, n := h.mustReconcile()
-		if n != 1 || h.restore().Status.Phase != v1alpha1.RestoreScheduled || h.jobCount() != 1 {
-			t.Fatalf("%d writes, phase %q, %d Jobs", n, h.restore().Status.Phase, h.jobCount())
+		if n != 1 || h.restore().Status.Phase != v1alpha1.RestoreScheduled || h.JobCount() != 1 {
+			t.Fatalf("%d writes, phase %q, %d Jobs", n, h.restore().Status.Phase, h.JobCount())
 		}
 	})
 	t.Run("reading the cluster fails: neither Invalid nor a Job", func(t *testing.T) {
 		h := newHarness(t, basicCluster(), snapshotRestore())
-		h.fail["get TidbCluster"] = serverError()
+		h.Fail["get TidbCluster"] = serverError()
 		if _, n, err := h.reconcile(); !errors.Is(err, errBoom) || n != 0 {
 			t.Fatalf("error %v and %d writes", err, n)
 		}
-		if len(h.restore().Status.Conditions) != 0 || h.jobCount() != 0 {
+		if len(h.restore().Status.Conditions) != 0 || h.JobCount() != 0 {
 			t.Fatal("an API error was taken for a verdict")
 		}
 	})
 	t.Run("reading the Job fails: nothing is concluded", func(t *testing.T) {
 		h := newHarness(t, basicCluster(), snapshotRestore())
 		h.mustReconcile()
-		h.fail["get Job"] = serverError()
+		h.Fail["get Job"] = serverError()
 		if _, n, err := h.reconcile(); !errors.Is(err, errBoom) || n != 0 {
 			t.Fatalf("error %v and %d writes", err, n)
 		}
@@ -347,7 +347,7 @@ func TestAForeignJobIsNotTakenOver(t *testing.T) {
 	if !errors.Is(err, backupjob.ErrForeignJob) || n != 0 {
 		t.Fatalf("error %v and %d writes, want ErrForeignJob and none", err, n)
 	}
-	if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], ReasonJobConflict) {
+	if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], ReasonJobConflict) {
 		t.Fatalf("events %v", evs)
 	}
 }
@@ -365,14 +365,14 @@ func TestPruneRunsOnce(t *testing.T) {
 	h.managerWrites(v1alpha1.RestoreFailed, "RestoreDataFromRemoteFailed", "br restore point: region unavailable")
 
 	// The restore pod is still exiting: no abort under a live BR.
-	if _, n := h.mustReconcile(); n != 0 || h.job(PruneJobName(h.restore())) != nil {
+	if _, n := h.mustReconcile(); n != 0 || h.Job(PruneJobName(h.restore())) != nil {
 		t.Fatalf("the prune started while the restore Job ran (%d writes)", n)
 	}
-	h.finishJob("restore-rt", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
-	h.drainEvents()
+	h.FinishJob("restore-rt", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+	h.DrainEvents()
 
 	_, n := h.mustReconcile()
-	pj := h.job("restore-rt-prune")
+	pj := h.Job("restore-rt-prune")
 	if pj == nil {
 		t.Fatal("no prune Job")
 	}
@@ -383,10 +383,10 @@ func TestPruneRunsOnce(t *testing.T) {
 	if rs.Status.Phase != v1alpha1.RestorePruneScheduled || !v1alpha1.IsRestoreFailed(rs) || n != 2 {
 		t.Fatalf("phase %q, failed %v, %d writes", rs.Status.Phase, v1alpha1.IsRestoreFailed(rs), n)
 	}
-	if h.job("restore-rt") == nil {
+	if h.Job("restore-rt") == nil {
 		t.Fatal("the failed restore's Job must stay for its logs")
 	}
-	if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Normal "+ReasonPruneJobCreated) {
+	if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Normal "+ReasonPruneJobCreated) {
 		t.Fatalf("events %v", evs)
 	}
 	if _, n := h.mustReconcile(); n != 0 {
@@ -396,16 +396,16 @@ func TestPruneRunsOnce(t *testing.T) {
 	// The backup-manager reports, the Job fails: nothing more to do, and no second prune.
 	h.managerWrites(v1alpha1.RestorePruneRunning, "", "")
 	h.managerWrites(v1alpha1.RestorePruneFailed, "PruneFailed", "br abort restore: checkpoint not found")
-	h.finishJob("restore-rt-prune", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+	h.FinishJob("restore-rt-prune", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
 	res, n := h.mustReconcile()
 	if n != 0 || res != (ctrl.Result{}) {
 		t.Fatalf("%d writes, result %+v after the prune ended", n, res)
 	}
-	if err := h.world.Delete(context.Background(), h.job("restore-rt-prune")); err != nil {
+	if err := h.Store.Delete(context.Background(), h.Job("restore-rt-prune")); err != nil {
 		t.Fatal(err)
 	}
 	h.mustReconcile()
-	if h.job("restore-rt-prune") != nil {
+	if h.Job("restore-rt-prune") != nil {
 		t.Fatal("the prune ran twice")
 	}
 	if c := condition(h.restore(), v1alpha1.RestorePruneFailed); c == nil || c.Reason != "PruneFailed" {
@@ -416,13 +416,13 @@ func TestPruneRunsOnce(t *testing.T) {
 func TestAPruneWhoseJobVanishesIsNotRunAgain(t *testing.T) {
 	h := newHarness(t, basicCluster(), pruningRestore())
 	h.mustReconcile()
-	h.finishJob("restore-rt", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+	h.FinishJob("restore-rt", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
 	h.mustReconcile() // records Failed from the Job
 	h.mustReconcile() // creates the prune Job
-	if h.job("restore-rt-prune") == nil {
+	if h.Job("restore-rt-prune") == nil {
 		t.Fatal("no prune Job")
 	}
-	if err := h.world.Delete(context.Background(), h.job("restore-rt-prune")); err != nil {
+	if err := h.Store.Delete(context.Background(), h.Job("restore-rt-prune")); err != nil {
 		t.Fatal(err)
 	}
 	h.mustReconcile()
@@ -430,7 +430,7 @@ func TestAPruneWhoseJobVanishesIsNotRunAgain(t *testing.T) {
 		t.Fatalf("PruneFailed %+v", c)
 	}
 	h.mustReconcile()
-	if h.job("restore-rt-prune") != nil {
+	if h.Job("restore-rt-prune") != nil {
 		t.Fatal("the prune ran twice")
 	}
 }
@@ -444,15 +444,15 @@ func TestAPruneThatCannotBeBuiltFailsOnce(t *testing.T) {
 	restoreKey.Name = rs.Name
 	t.Cleanup(func() { restoreKey = key })
 	h.mustReconcile()
-	h.finishJob(rs.GetRestoreJobName(), batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+	h.FinishJob(rs.GetRestoreJobName(), batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
 	h.mustReconcile()
-	h.drainEvents()
+	h.DrainEvents()
 	h.mustReconcile()
 	c := condition(h.restore(), v1alpha1.RestorePruneFailed)
 	if c == nil || !strings.Contains(c.Message, "shorter name") {
 		t.Fatalf("PruneFailed %+v", c)
 	}
-	if evs := h.drainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning") {
+	if evs := h.DrainEvents(); len(evs) != 1 || !strings.Contains(evs[0], "Warning") {
 		t.Fatalf("events %v", evs)
 	}
 	if _, n := h.mustReconcile(); n != 0 {
@@ -466,8 +466,8 @@ func TestADeletedRestoreIsLeftToGarbageCollection(t *testing.T) {
 	rs.DeletionTimestamp = ptr.To(metav1.Now())
 	h := newHarness(t, basicCluster(), rs)
 	res, n := h.mustReconcile()
-	if n != 0 || h.jobCount() != 0 || res != (ctrl.Result{}) {
-		t.Fatalf("%d writes, %d Jobs, %+v for a deleted Restore", n, h.jobCount(), res)
+	if n != 0 || h.JobCount() != 0 || res != (ctrl.Result{}) {
+		t.Fatalf("%d writes, %d Jobs, %+v for a deleted Restore", n, h.JobCount(), res)
 	}
 }
 
@@ -476,7 +476,7 @@ func TestAMissingRestoreIsNotAnError(t *testing.T) {
 	if _, n := h.mustReconcile(); n != 0 {
 		t.Fatalf("%d writes", n)
 	}
-	h.fail["get Restore"] = apierrors.NewNotFound(schema.GroupResource{Group: "pingcap.com", Resource: "restores"}, "rt")
+	h.Fail["get Restore"] = apierrors.NewNotFound(schema.GroupResource{Group: "pingcap.com", Resource: "restores"}, "rt")
 	if _, n := h.mustReconcile(); n != 0 {
 		t.Fatalf("%d writes", n)
 	}
@@ -495,14 +495,14 @@ func TestAStaleCacheNeverRunsARestoreOrAPruneTwice(t *testing.T) {
 
 	// An earlier reconcile scheduled the restore, whose Job was then deleted, and the cache
 	// shows neither: the Restore from before, and no Job.
-	if err := h.world.Delete(context.Background(), h.job("restore-rt")); err != nil {
+	if err := h.Store.Delete(context.Background(), h.Job("restore-rt")); err != nil {
 		t.Fatal(err)
 	}
-	h.staleRestore = unscheduled
-	if _, n := h.mustReconcile(); n != 0 || h.jobCount() != 0 {
-		t.Fatalf("%d writes and %d Jobs from a stale cache", n, h.jobCount())
+	h.Stale = unscheduled
+	if _, n := h.mustReconcile(); n != 0 || h.JobCount() != 0 {
+		t.Fatalf("%d writes and %d Jobs from a stale cache", n, h.JobCount())
 	}
-	h.staleRestore = nil
+	h.Stale = nil
 	h.mustReconcile() // the lost Job is recorded as Failed
 	if !v1alpha1.IsRestoreFailed(h.restore()) {
 		t.Fatal("the lost Job was not recorded")
@@ -511,15 +511,15 @@ func TestAStaleCacheNeverRunsARestoreOrAPruneTwice(t *testing.T) {
 	// The same for the prune: scheduled, deleted, and the cache is behind.
 	beforePrune := h.restore()
 	h.mustReconcile()
-	if h.job("restore-rt-prune") == nil {
+	if h.Job("restore-rt-prune") == nil {
 		t.Fatal("no prune Job")
 	}
-	if err := h.world.Delete(context.Background(), h.job("restore-rt-prune")); err != nil {
+	if err := h.Store.Delete(context.Background(), h.Job("restore-rt-prune")); err != nil {
 		t.Fatal(err)
 	}
-	h.staleRestore = beforePrune
-	if _, n := h.mustReconcile(); n != 0 || h.jobCount() != 0 {
-		t.Fatalf("%d writes and %d Jobs from a stale cache", n, h.jobCount())
+	h.Stale = beforePrune
+	if _, n := h.mustReconcile(); n != 0 || h.JobCount() != 0 {
+		t.Fatalf("%d writes and %d Jobs from a stale cache", n, h.JobCount())
 	}
 }
 
@@ -530,23 +530,23 @@ func TestPiTRWaitsForTheGCOverlay(t *testing.T) {
 	ctx := context.Background()
 	// The cluster's default update strategy keeps one ConfigMap name: the overlay comes and
 	// goes in its content.
-	if err := h.world.Update(ctx, tikvRunning(t, false)[0]); err != nil {
+	if err := h.Store.Update(ctx, tikvRunning(t, false)[0]); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
 		res, _ := h.mustReconcile()
-		if h.jobCount() != 0 {
+		if h.JobCount() != 0 {
 			t.Fatal("the PiTR Job started before TiKV disabled its GC")
 		}
 		if res.RequeueAfter == 0 || res.RequeueAfter > 10*time.Second {
 			t.Fatalf("requeue after %s while waiting", res.RequeueAfter)
 		}
 	}
-	if err := h.world.Update(ctx, tikvRunning(t, true)[0]); err != nil {
+	if err := h.Store.Update(ctx, tikvRunning(t, true)[0]); err != nil {
 		t.Fatal(err)
 	}
 	h.mustReconcile()
-	if h.job("restore-rt") == nil {
+	if h.Job("restore-rt") == nil {
 		t.Fatal("no Job once TiKV runs with the overlay")
 	}
 }
