@@ -19,7 +19,7 @@ import (
 func TestSnapshotJobIsCreatedOnceAndSteadyStateWritesNothing(t *testing.T) {
 	h := newHarness(t, testCluster(), testBackup())
 	h.mustReconcile()
-	j := h.job("backup-bk")
+	j := h.Job("backup-bk")
 	if j == nil {
 		t.Fatalf("no Job backup-bk; writes %v", h.writes)
 	}
@@ -29,7 +29,7 @@ func TestSnapshotJobIsCreatedOnceAndSteadyStateWritesNothing(t *testing.T) {
 	if got := h.backup().Status.Phase; got != v1alpha1.BackupScheduled {
 		t.Fatalf("phase %q", got)
 	}
-	if ev := h.drainEvents(); len(ev) != 1 || !strings.Contains(ev[0], "JobCreated") {
+	if ev := h.DrainEvents(); len(ev) != 1 || !strings.Contains(ev[0], "JobCreated") {
 		t.Fatalf("events %v", ev)
 	}
 	for i := 0; i < 3; i++ {
@@ -47,7 +47,7 @@ func TestSnapshotJobIsCreatedOnceAndSteadyStateWritesNothing(t *testing.T) {
 	if len(h.writes) != 0 {
 		t.Fatalf("a completed backup wrote %v", h.writes)
 	}
-	if ev := h.drainEvents(); len(ev) != 0 {
+	if ev := h.DrainEvents(); len(ev) != 0 {
 		t.Fatalf("events %v", ev)
 	}
 }
@@ -75,7 +75,7 @@ func TestFailedBackupIsRetriedPerPolicyThenFails(t *testing.T) {
 				t.Fatalf("records %+v", bk.Status.BackoffRetryStatus)
 			}
 			// Given up: more reconciles change nothing and create no Job.
-			h.now = h.now.Add(time.Hour)
+			h.Now = h.Now.Add(time.Hour)
 			h.mustReconcile()
 			h.mustReconcile()
 			if len(h.writes) != 0 {
@@ -88,7 +88,7 @@ func TestFailedBackupIsRetriedPerPolicyThenFails(t *testing.T) {
 		}
 		rec := bk.Status.BackoffRetryStatus[attempt-1]
 		wantDelay := 300 * time.Second << (attempt - 1)
-		if rec.RetryNum != attempt || rec.OriginalReason != "BackupDataToRemoteFailed" || rec.ExpectedRetryAt.Sub(h.now) != wantDelay {
+		if rec.RetryNum != attempt || rec.OriginalReason != "BackupDataToRemoteFailed" || rec.ExpectedRetryAt.Sub(h.Now) != wantDelay {
 			t.Fatalf("attempt %d: record %+v", attempt, rec)
 		}
 		if bk.Status.Phase != v1alpha1.BackupRetryTheFailed || v1alpha1.IsBackupFailed(bk) {
@@ -98,22 +98,22 @@ func TestFailedBackupIsRetriedPerPolicyThenFails(t *testing.T) {
 			t.Fatalf("attempt %d: requeue after %s, want %s", attempt, res.RequeueAfter, wantDelay)
 		}
 		// Before the retry is due nothing is written, the failed Job stays.
-		h.now = h.now.Add(wantDelay / 2)
+		h.Now = h.Now.Add(wantDelay / 2)
 		h.mustReconcile()
-		if len(h.writes) != 0 || h.job("backup-bk") == nil {
+		if len(h.writes) != 0 || h.Job("backup-bk") == nil {
 			t.Fatalf("attempt %d: early reconcile wrote %v", attempt, h.writes)
 		}
 		// Due: the failed Job goes and the record is closed, then a new Job runs.
-		h.now = h.now.Add(wantDelay)
+		h.Now = h.Now.Add(wantDelay)
 		h.mustReconcile()
-		if h.job("backup-bk") != nil {
+		if h.Job("backup-bk") != nil {
 			t.Fatalf("attempt %d: the failed Job was not deleted", attempt)
 		}
 		if rec := h.backup().Status.BackoffRetryStatus[attempt-1]; rec.RealRetryAt == nil {
 			t.Fatalf("attempt %d: record not closed: %+v", attempt, rec)
 		}
 		h.mustReconcile()
-		if h.job("backup-bk") == nil {
+		if h.Job("backup-bk") == nil {
 			t.Fatalf("attempt %d: no new Job; writes %v", attempt, h.writes)
 		}
 		if got := h.backup().Status.Phase; got != v1alpha1.BackupScheduled {
@@ -165,10 +165,10 @@ func TestInvalidSpecIsReportedOnceAndNothingRuns(t *testing.T) {
 			if c == nil || c.Status != corev1.ConditionTrue || !strings.HasPrefix(c.Message, tc.field) {
 				t.Fatalf("Invalid = %+v, want a message starting with %q", c, tc.field)
 			}
-			if h.job("backup-bk") != nil || h.job("backup-bk-log-start") != nil {
+			if h.Job("backup-bk") != nil || h.Job("backup-bk-log-start") != nil {
 				t.Fatal("a Job was created for an invalid Backup")
 			}
-			if ev := h.drainEvents(); len(ev) != 1 || !strings.HasPrefix(ev[0], "Warning") {
+			if ev := h.DrainEvents(); len(ev) != 1 || !strings.HasPrefix(ev[0], "Warning") {
 				t.Fatalf("events %v, want one Warning", ev)
 			}
 		})
@@ -180,32 +180,34 @@ func TestFixedSpecClearsInvalid(t *testing.T) {
 	h.mustReconcile()
 	bk := h.backup()
 	bk.Spec.BR.Cluster = "basic"
-	if err := h.c.Update(context.Background(), bk); err != nil {
+	if err := h.Store.Update(context.Background(), bk); err != nil {
 		t.Fatal(err)
 	}
 	h.mustReconcile()
 	bk = h.backup()
-	if v1alpha1.IsBackupInvalid(bk) || h.job("backup-bk") == nil || bk.Status.Phase != v1alpha1.BackupScheduled {
-		t.Fatalf("invalid=%v job=%v phase=%q", v1alpha1.IsBackupInvalid(bk), h.job("backup-bk") != nil, bk.Status.Phase)
+	if v1alpha1.IsBackupInvalid(bk) || h.Job("backup-bk") == nil || bk.Status.Phase != v1alpha1.BackupScheduled {
+		t.Fatalf("invalid=%v job=%v phase=%q", v1alpha1.IsBackupInvalid(bk), h.Job("backup-bk") != nil, bk.Status.Phase)
 	}
 }
 
 func TestInjectedErrorsLeaveNoPartialState(t *testing.T) {
 	h := newHarness(t, testCluster(), testBackup())
-	h.failNext["create"] = errors.New("apiserver down")
+	h.Fail["create Job"] = errors.New("apiserver down")
 	if _, err := h.reconcile(); err == nil || !strings.Contains(err.Error(), "apiserver down") {
 		t.Fatalf("err = %v", err)
 	}
+	delete(h.Fail, "create Job")
 	if h.backup().Status.Phase != "" {
 		t.Fatalf("status written although the Job was not created: %+v", h.backup().Status)
 	}
 	// Status write fails after the Job was created: the Job stays, and Scheduled is not
 	// written again by a later reconcile (the Job exists), but nothing is created twice.
-	h.failNext["update/status"] = errors.New("conflict storm")
+	h.Fail["status Backup"] = errors.New("conflict storm")
 	if _, err := h.reconcile(); err == nil {
 		t.Fatal("no error")
 	}
-	if h.job("backup-bk") == nil {
+	delete(h.Fail, "status Backup")
+	if h.Job("backup-bk") == nil {
 		t.Fatal("no Job")
 	}
 	h.mustReconcile()
@@ -216,7 +218,7 @@ func TestInjectedErrorsLeaveNoPartialState(t *testing.T) {
 
 func deleteBackup(t *testing.T, h *harness) {
 	t.Helper()
-	if err := h.c.Delete(context.Background(), h.backup()); err != nil {
+	if err := h.Store.Delete(context.Background(), h.backup()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -233,7 +235,7 @@ func TestCleanPolicyDeleteRunsTheCleanJobBeforeTheBackupGoes(t *testing.T) {
 	h.finishJob("backup-bk", true)
 	deleteBackup(t, h)
 	h.mustReconcile()
-	if h.job("clean-bk") == nil {
+	if h.Job("clean-bk") == nil {
 		t.Fatalf("no clean Job; writes %v", h.writes)
 	}
 	if c := condition(h.backup(), v1alpha1.BackupClean); c == nil || c.Status != corev1.ConditionFalse {
@@ -245,28 +247,28 @@ func TestCleanPolicyDeleteRunsTheCleanJobBeforeTheBackupGoes(t *testing.T) {
 	}
 	// The clean fails: CleanFailed, one Warning, the Backup stays; after the interval it runs again.
 	h.finishJob("clean-bk", false)
-	h.drainEvents()
+	h.DrainEvents()
 	h.mustReconcile()
 	h.mustReconcile()
 	if !v1alpha1.IsBackupCleanFailed(h.backup()) {
 		t.Fatal("CleanFailed not recorded")
 	}
-	if ev := h.drainEvents(); len(ev) != 1 || !strings.Contains(ev[0], ReasonCleanJobFailed) {
+	if ev := h.DrainEvents(); len(ev) != 1 || !strings.Contains(ev[0], ReasonCleanJobFailed) {
 		t.Fatalf("events %v", ev)
 	}
-	h.now = h.now.Add(DefaultCleanRetryInterval + time.Second)
+	h.Now = h.Now.Add(DefaultCleanRetryInterval + time.Second)
 	h.mustReconcile()
-	if h.job("clean-bk") != nil {
+	if h.Job("clean-bk") != nil {
 		t.Fatal("the failed clean Job was not deleted for a retry")
 	}
 	h.mustReconcile()
-	if h.job("clean-bk") == nil {
+	if h.Job("clean-bk") == nil {
 		t.Fatal("the clean Job did not run again")
 	}
 	h.finishJob("clean-bk", true)
 	h.mustReconcile()
 	bk := &v1alpha1.Backup{}
-	if err := h.c.Get(context.Background(), bkKey, bk); err == nil {
+	if err := h.Store.Get(context.Background(), bkKey, bk); err == nil {
 		t.Fatalf("the Backup is still there: finalizers %v, conditions %+v", bk.Finalizers, bk.Status.Conditions)
 	}
 }
@@ -300,17 +302,17 @@ func TestRetainKeepsTheDataAndOnFailureCleansOnlyFailures(t *testing.T) {
 			deleteBackup(t, h)
 			if tc.policy == v1alpha1.CleanPolicyTypeRetain {
 				// No finalizer was ever needed: the Backup is gone at once.
-				if err := h.c.Get(context.Background(), bkKey, &v1alpha1.Backup{}); err == nil {
+				if err := h.Store.Get(context.Background(), bkKey, &v1alpha1.Backup{}); err == nil {
 					t.Fatal("a Retain Backup was held back")
 				}
 				return
 			}
 			h.mustReconcile()
-			if got := h.job("clean-bk") != nil; got != tc.wantClean {
+			if got := h.Job("clean-bk") != nil; got != tc.wantClean {
 				t.Fatalf("clean Job created = %v, want %v", got, tc.wantClean)
 			}
 			if !tc.wantClean {
-				if err := h.c.Get(context.Background(), bkKey, &v1alpha1.Backup{}); err == nil {
+				if err := h.Store.Get(context.Background(), bkKey, &v1alpha1.Backup{}); err == nil {
 					t.Fatal("the Backup was kept although its data stays")
 				}
 			}
@@ -324,12 +326,12 @@ func TestDeletionWaitsForARunningBackupJob(t *testing.T) {
 	h.managerWrites(func(bk *v1alpha1.Backup) { bk.Status.BackupPath = "s3://bucket/p" })
 	deleteBackup(t, h)
 	h.mustReconcile()
-	if h.job("clean-bk") != nil {
+	if h.Job("clean-bk") != nil {
 		t.Fatal("the clean Job started while the backup Job runs")
 	}
 	h.finishJob("backup-bk", false)
 	h.mustReconcile()
-	if h.job("clean-bk") == nil {
+	if h.Job("clean-bk") == nil {
 		t.Fatal("no clean Job after the backup Job finished")
 	}
 }
@@ -351,7 +353,7 @@ func logStarted(bk *v1alpha1.Backup) {
 func TestLogBackupStartsOnceAndTracksTheCheckpoint(t *testing.T) {
 	h := newHarness(t, testCluster(), logBackup())
 	h.mustReconcile()
-	j := h.job("backup-bk-log-start")
+	j := h.Job("backup-bk-log-start")
 	if j == nil {
 		t.Fatalf("no log-start Job; writes %v", h.writes)
 	}
@@ -402,13 +404,13 @@ func TestLogTruncateRunsPerRequest(t *testing.T) {
 	setTruncate := func(ts string) {
 		bk := h.backup()
 		bk.Spec.LogTruncateUntil = ts
-		if err := h.c.Update(context.Background(), bk); err != nil {
+		if err := h.Store.Update(context.Background(), bk); err != nil {
 			t.Fatal(err)
 		}
 	}
 	setTruncate("200")
 	h.mustReconcile()
-	j := h.job("backup-bk-log-truncate")
+	j := h.Job("backup-bk-log-truncate")
 	if j == nil || !containsArg(j.Spec.Template.Spec.Containers[0].Args, "--truncate-until=200") {
 		t.Fatalf("truncate Job %v", j)
 	}
@@ -417,14 +419,14 @@ func TestLogTruncateRunsPerRequest(t *testing.T) {
 		status.SetBackupCondition(v1alpha1.BackupCondition{Command: v1alpha1.LogTruncateCommand, Type: v1alpha1.BackupComplete, Status: corev1.ConditionTrue}, status.BackupFields{LogSuccessTruncateUntil: "200", LogTruncatingUntil: "200"})(bk)
 	})
 	h.mustReconcile()
-	if h.job("backup-bk-log-truncate") == nil {
+	if h.Job("backup-bk-log-truncate") == nil {
 		t.Fatal("a finished truncate Job of the current request was deleted")
 	}
 	// A new truncate point: the old Job goes, a new one runs with the new point.
 	setTruncate("300")
 	h.mustReconcile()
 	h.mustReconcile()
-	j = h.job("backup-bk-log-truncate")
+	j = h.Job("backup-bk-log-truncate")
 	if j == nil || !containsArg(j.Spec.Template.Spec.Containers[0].Args, "--truncate-until=300") {
 		t.Fatalf("truncate Job for 300: %v", j)
 	}
@@ -447,28 +449,28 @@ func TestDeletingALogBackupStopsTheTaskFirst(t *testing.T) {
 	h.mustReconcile()
 	deleteBackup(t, h)
 	h.mustReconcile()
-	stop := h.job("stop-bk")
+	stop := h.Job("stop-bk")
 	if stop == nil || !containsArg(stop.Spec.Template.Spec.Containers[0].Args, "--subcommand=log-stop") {
 		t.Fatalf("stop Job %v; writes %v", stop, h.writes)
 	}
 	// A failed stop keeps the Backup and is retried after the interval.
 	h.finishJob("stop-bk", false)
 	h.mustReconcile()
-	if err := h.c.Get(context.Background(), bkKey, &v1alpha1.Backup{}); err != nil {
+	if err := h.Store.Get(context.Background(), bkKey, &v1alpha1.Backup{}); err != nil {
 		t.Fatal("the Backup went although its task was not stopped")
 	}
-	h.now = h.now.Add(DefaultCleanRetryInterval + time.Second)
+	h.Now = h.Now.Add(DefaultCleanRetryInterval + time.Second)
 	h.mustReconcile()
 	h.mustReconcile()
-	if h.job("stop-bk") == nil {
+	if h.Job("stop-bk") == nil {
 		t.Fatal("the stop did not run again")
 	}
 	h.finishJob("stop-bk", true)
 	h.managerWrites(func(bk *v1alpha1.Backup) {
-		status.SetBackupCondition(v1alpha1.BackupCondition{Command: v1alpha1.LogStopCommand, Type: v1alpha1.BackupComplete, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(h.now)}, status.BackupFields{})(bk)
+		status.SetBackupCondition(v1alpha1.BackupCondition{Command: v1alpha1.LogStopCommand, Type: v1alpha1.BackupComplete, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(h.Now)}, status.BackupFields{})(bk)
 	})
 	h.mustReconcile()
-	if err := h.c.Get(context.Background(), bkKey, &v1alpha1.Backup{}); err == nil {
+	if err := h.Store.Get(context.Background(), bkKey, &v1alpha1.Backup{}); err == nil {
 		t.Fatal("the Backup stays after its task stopped (Retain)")
 	}
 }
@@ -482,14 +484,14 @@ func TestAFailedLogSubcommandIsReportedOnceAndNotRerun(t *testing.T) {
 		status.SetBackupCondition(v1alpha1.BackupCondition{Command: v1alpha1.LogStartCommand, Type: v1alpha1.BackupFailed, Status: corev1.ConditionTrue, Reason: "LogBackupFailed", Message: "br log start: task exists"}, status.BackupFields{})(bk)
 	})
 	h.finishJob("backup-bk-log-start", false)
-	h.drainEvents()
+	h.DrainEvents()
 	for i := 0; i < 3; i++ {
 		h.mustReconcile()
 		if hasWrite(h.writes, "create") || hasWrite(h.writes, "delete") {
 			t.Fatalf("a failed log-start was run again: %v", h.writes)
 		}
 	}
-	ev := h.drainEvents()
+	ev := h.DrainEvents()
 	if len(ev) != 1 || !strings.Contains(ev[0], ReasonLogSubcommandFailed) || !strings.Contains(ev[0], "task exists") {
 		t.Fatalf("events %v", ev)
 	}

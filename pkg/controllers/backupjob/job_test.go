@@ -10,13 +10,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stypes "k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/tidbops/tidb-operator/pkg/controllers/backupjob/backupjobtest"
 )
 
 func cond(t batchv1.JobConditionType, reason string) batchv1.JobCondition {
@@ -57,18 +57,9 @@ func owned(name string, uid string) *batchv1.Job {
 	}}
 }
 
-func scheme(t *testing.T) *runtime.Scheme {
-	t.Helper()
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestEnsureCreatesOnceAndNeverUpdates(t *testing.T) {
 	creates := 0
-	c := fake.NewClientBuilder().WithScheme(scheme(t)).WithInterceptorFuncs(interceptor.Funcs{
+	c := fake.NewClientBuilder().WithScheme(backupjobtest.Scheme(t)).WithInterceptorFuncs(interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			creates++
 			return c.Create(ctx, obj, opts...)
@@ -98,7 +89,7 @@ func TestEnsureCreatesOnceAndNeverUpdates(t *testing.T) {
 }
 
 func TestEnsureRefusesForeignJobs(t *testing.T) {
-	c := fake.NewClientBuilder().WithScheme(scheme(t)).WithObjects(owned("backup-bk", "other")).Build()
+	c := fake.NewClientBuilder().WithScheme(backupjobtest.Scheme(t)).WithObjects(owned("backup-bk", "other")).Build()
 	_, created, err := Ensure(context.Background(), c, owned("backup-bk", "1"))
 	if created || !errors.Is(err, ErrForeignJob) {
 		t.Fatalf("created=%v err=%v, want ErrForeignJob", created, err)
@@ -111,13 +102,13 @@ func TestEnsureRefusesForeignJobs(t *testing.T) {
 
 func TestEnsureReportsErrors(t *testing.T) {
 	boom := errors.New("boom")
-	c := fake.NewClientBuilder().WithScheme(scheme(t)).WithInterceptorFuncs(interceptor.Funcs{
+	c := fake.NewClientBuilder().WithScheme(backupjobtest.Scheme(t)).WithInterceptorFuncs(interceptor.Funcs{
 		Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error { return boom },
 	}).Build()
 	if _, _, err := Ensure(context.Background(), c, owned("backup-bk", "1")); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want boom", err)
 	}
-	exists := fake.NewClientBuilder().WithScheme(scheme(t)).WithInterceptorFuncs(interceptor.Funcs{
+	exists := fake.NewClientBuilder().WithScheme(backupjobtest.Scheme(t)).WithInterceptorFuncs(interceptor.Funcs{
 		Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error {
 			return apierrors.NewAlreadyExists(schema.GroupResource{Group: "batch", Resource: "jobs"}, "backup-bk")
 		},
@@ -131,7 +122,7 @@ func TestDeleteUsesTheObservedUID(t *testing.T) {
 	live := owned("backup-bk", "1")
 	live.UID = "job-uid-1"
 	var gotOpts client.DeleteOptions
-	c := fake.NewClientBuilder().WithScheme(scheme(t)).WithObjects(live).WithInterceptorFuncs(interceptor.Funcs{
+	c := fake.NewClientBuilder().WithScheme(backupjobtest.Scheme(t)).WithObjects(live).WithInterceptorFuncs(interceptor.Funcs{
 		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
 			gotOpts.ApplyOptions(opts)
 			return c.Delete(ctx, obj, opts...)

@@ -15,9 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -28,6 +26,7 @@ import (
 
 	"github.com/tidbops/tidb-operator/pkg/apis/label"
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
+	"github.com/tidbops/tidb-operator/pkg/controllers/backupjob/backupjobtest"
 	"github.com/tidbops/tidb-operator/pkg/controllers/common"
 )
 
@@ -35,7 +34,10 @@ func updateEvent(o, n client.Object) event.UpdateEvent {
 	return event.UpdateEvent{ObjectOld: o, ObjectNew: n}
 }
 
-// harness is a fake API server with a fake clock, counting every write by verb and kind.
+// harness is a fake API server with a fake clock, counting every write by verb and kind. It is
+// not a backupjobtest.World on purpose: the schedule runs no Jobs and has no stale-cache tests,
+// while its decisions read what the API server fills in on creation (creationTimestamp, UIDs)
+// and its tests fail a number of status writes rather than those of a kind.
 type harness struct {
 	t   *testing.T
 	c   client.Client
@@ -60,13 +62,6 @@ func kindOf(obj client.Object) string {
 
 func newHarness(t *testing.T, objs ...client.Object) *harness {
 	t.Helper()
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
 	h := &harness{t: t, now: t0, writes: map[string]int{}, rec: events.NewFakeRecorder(100)}
 	funcs := interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
@@ -108,7 +103,7 @@ func newHarness(t *testing.T, objs ...client.Object) *harness {
 			return c.SubResource(sub).Update(ctx, obj, opts...)
 		},
 	}
-	h.c = fake.NewClientBuilder().WithScheme(s).
+	h.c = fake.NewClientBuilder().WithScheme(backupjobtest.Scheme(t)).
 		WithStatusSubresource(&v1alpha1.BackupSchedule{}, &v1alpha1.Backup{}, &v1alpha1.CompactBackup{}).
 		WithObjects(objs...).WithInterceptorFuncs(funcs).Build()
 	h.r = NewReconciler(h.c, common.DirectReads(h.c, h.c), h.rec, Options{Now: func() time.Time { return h.now }})
@@ -175,17 +170,7 @@ func (h *harness) setPhase(name string, phase v1alpha1.BackupConditionType, comm
 	}
 }
 
-func (h *harness) events() []string {
-	var got []string
-	for {
-		select {
-		case e := <-h.rec.Events:
-			got = append(got, e)
-		default:
-			return got
-		}
-	}
-}
+func (h *harness) events() []string { return backupjobtest.DrainEvents(h.rec) }
 
 func (h *harness) resetWrites() {
 	h.writes = map[string]int{}
