@@ -12,7 +12,9 @@
 // and writes the status subresource with that copy's resourceVersion as an optimistic lock. On
 // a conflict it reads again and re-applies the same transaction, so the other writer's change
 // stays and only the fields this transaction touches are replaced. A transaction that changes
-// nothing makes no write, so a steady state costs no API calls.
+// nothing makes no write, so a steady state costs no API calls. Controllers, which keep the object they
+// reconcile in memory, go through Transact: it also hands them the copy read last, so that the
+// reconcile's later steps see the other writer's changes.
 //
 // The transactions keep v1.6's rules (v1alpha1.UpdateBackupCondition and
 // UpdateRestoreCondition for conditions and phases, the per-subcommand status of log backups,

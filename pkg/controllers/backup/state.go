@@ -53,23 +53,12 @@ func (s *state) clusterKey() client.ObjectKey {
 // update runs a status transaction on a fresh copy of the Backup and reports whether it
 // wrote. The copy read last is kept as the state's Backup, so later steps see the result.
 func (s *state) update(ctx context.Context, tx func(*v1alpha1.Backup) bool) (bool, error) {
-	changed := false
-	fresh := &v1alpha1.Backup{}
-	err := status.Update(ctx, s.r.Status, client.ObjectKeyFromObject(s.bk), fresh, func(bk *v1alpha1.Backup) bool {
-		changed = tx(bk)
-		return changed
-	})
+	changed, err := status.Transact(ctx, s.r.Status, &s.bk, &v1alpha1.Backup{}, tx)
 	if apierrors.IsNotFound(err) {
 		// Deleted meanwhile (its finalizer was removed): nothing left to record.
 		return false, nil
 	}
-	if err != nil {
-		return false, err
-	}
-	if fresh.Name != "" {
-		s.bk = fresh
-	}
-	return changed, nil
+	return changed, err
 }
 
 // setCondition records a condition (no command) and reports whether it changed anything.

@@ -57,19 +57,7 @@ func (s *state) jobName() string { return s.cb.Name }
 // wrote. tx decides on that copy and may run more than once after conflicts. The copy read
 // last becomes the state's CompactBackup.
 func (s *state) update(ctx context.Context, tx func(*v1alpha1.CompactBackup) bool) (bool, error) {
-	changed := false
-	fresh := &v1alpha1.CompactBackup{}
-	err := status.Update(ctx, s.r.Status, client.ObjectKeyFromObject(s.cb), fresh, func(cb *v1alpha1.CompactBackup) bool {
-		changed = tx(cb)
-		return changed
-	})
-	if err != nil {
-		return false, err // status.Update names the CompactBackup and what failed
-	}
-	if fresh.Name != "" {
-		s.cb = fresh
-	}
-	return changed, nil
+	return status.Transact(ctx, s.r.Status, &s.cb, &v1alpha1.CompactBackup{}, tx) // errors name the CompactBackup
 }
 
 // event emits one event on the CompactBackup, related to the Job when there is one. Callers

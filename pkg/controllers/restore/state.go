@@ -59,19 +59,7 @@ func (s *state) condition(t v1alpha1.RestoreConditionType, st corev1.ConditionSt
 // step was about to), and may run more than once after conflicts. The copy read last becomes
 // the state's Restore, so later steps see the result.
 func (s *state) update(ctx context.Context, tx func(*v1alpha1.Restore) bool) (bool, error) {
-	changed := false
-	fresh := &v1alpha1.Restore{}
-	err := status.Update(ctx, s.r.Status, client.ObjectKeyFromObject(s.rs), fresh, func(rs *v1alpha1.Restore) bool {
-		changed = tx(rs)
-		return changed
-	})
-	if err != nil {
-		return false, err // status.Update names the Restore and what failed
-	}
-	if fresh.Name != "" {
-		s.rs = fresh
-	}
-	return changed, nil
+	return status.Transact(ctx, s.r.Status, &s.rs, &v1alpha1.Restore{}, tx) // errors name the Restore
 }
 
 // event emits one event on the Restore, related to obj when it is set (the Job concerned).
