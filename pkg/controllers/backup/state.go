@@ -15,6 +15,7 @@ import (
 	"github.com/tidbops/tidb-operator/pkg/backup/job"
 	"github.com/tidbops/tidb-operator/pkg/backup/status"
 	"github.com/tidbops/tidb-operator/pkg/builders"
+	"github.com/tidbops/tidb-operator/pkg/controllers/backupjob"
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
 )
 
@@ -70,10 +71,7 @@ func (s *state) setCondition(ctx context.Context, typ v1alpha1.BackupConditionTy
 // event emits one event on the Backup. Callers emit only when the status write that goes with
 // it changed something, so a condition that stays produces no new events.
 func (s *state) event(eventType, reason, action, note string, args ...any) {
-	if s.r.Recorder == nil {
-		return
-	}
-	s.r.Recorder.Eventf(s.bk, nil, eventType, reason, action, "%s", fmt.Sprintf(note, args...))
+	backupjob.Event(s.r.Recorder, s.bk, nil, eventType, reason, action, note, args...)
 }
 
 // clusterTLS is the client TLS configuration for PD of a TLS cluster, from the operator's

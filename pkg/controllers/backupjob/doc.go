@@ -14,5 +14,6 @@
 //     mistake, and background propagation so that its pod goes with it.
 //
 // What an outcome means for the custom resource (a condition, a retry record, an event) is the
-// controller's decision; this package only reports facts about Jobs.
+// controller's decision; this package only reports facts about Jobs, and emits (Event) the events
+// the controller decided on, about the Job concerned.
 package backupjob

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
@@ -64,15 +63,7 @@ func (s *state) update(ctx context.Context, tx func(*v1alpha1.CompactBackup) boo
 // emit only when the status write that goes with it changed something. Notes name fields, Jobs
 // and reasons, never credentials.
 func (s *state) event(related *batchv1.Job, eventType, reason, action, note string, args ...any) {
-	if s.r.Recorder == nil {
-		return
-	}
-	// A nil *Job in the interface would not be a nil related object to the recorder.
-	var rel runtime.Object
-	if related != nil {
-		rel = related
-	}
-	s.r.Recorder.Eventf(s.cb, rel, eventType, reason, action, "%s", fmt.Sprintf(note, args...))
+	backupjob.Event(s.r.Recorder, s.cb, related, eventType, reason, action, note, args...)
 }
 
 // fresh reads the CompactBackup from the API server. It guards every Job creation: the cache

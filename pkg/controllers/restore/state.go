@@ -8,7 +8,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
@@ -67,15 +66,7 @@ func (s *state) update(ctx context.Context, tx func(*v1alpha1.Restore) bool) (bo
 // that stays produces no new events. Notes never carry credentials: they name fields, Jobs and
 // reasons.
 func (s *state) event(related *batchv1.Job, eventType, reason, action, note string, args ...any) {
-	if s.r.Recorder == nil {
-		return
-	}
-	// A nil *Job in the interface would not be a nil related object to the recorder.
-	var rel runtime.Object
-	if related != nil {
-		rel = related
-	}
-	s.r.Recorder.Eventf(s.rs, rel, eventType, reason, action, "%s", fmt.Sprintf(note, args...))
+	backupjob.Event(s.r.Recorder, s.rs, related, eventType, reason, action, note, args...)
 }
 
 // tracking reports whether the restore Job exists, or existed, and is followed.
