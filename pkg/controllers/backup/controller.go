@@ -15,9 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
@@ -127,12 +125,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		// A Backup applied together with its TidbCluster may be seen first and found Invalid
 		// (ClusterNotFound); the cluster's creation validates it again at once.
 		Watches(&v1alpha1.TidbCluster{}, handler.EnqueueRequestsFromMapFunc(r.waitingFor),
-			builder.WithPredicates(predicate.Funcs{
-				CreateFunc:  func(event.CreateEvent) bool { return true },
-				UpdateFunc:  func(event.UpdateEvent) bool { return false },
-				DeleteFunc:  func(event.DeleteEvent) bool { return false },
-				GenericFunc: func(event.GenericEvent) bool { return false },
-			}))
+			builder.WithPredicates(common.CreatedOnly()))
 	if o.MaxConcurrentReconciles > 0 {
 		b = b.WithOptions(controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles})
 	}

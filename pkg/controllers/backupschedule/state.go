@@ -85,7 +85,8 @@ func (s *state) wakeAt(t time.Time) {
 	}
 }
 
-// event records an event on the schedule, about related if not nil.
+// event records an event on the schedule, about related if not nil. It is not backupjob.Event:
+// what it relates to is a Backup or a CompactBackup, never a Job.
 func (s *state) event(related runtime.Object, eventType, reason, action, note string, args ...any) {
 	if s.r.Recorder == nil {
 		return

@@ -29,7 +29,8 @@ const RecorderName = "tidb-controller-manager"
 // compactions are not requeued at all.
 const DefaultResync = 5 * time.Minute
 
-// Options configure SetupWithManager.
+// Options configure SetupWithManager. They match the Restore controller's field for field but
+// stay this controller's own type: its configuration, with its own defaults (DefaultResync).
 type Options struct {
 	// Settings are the Jobs' operator-wide inputs (the backup-manager image, required).
 	Settings job.Settings

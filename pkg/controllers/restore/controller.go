@@ -13,9 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
@@ -34,7 +32,8 @@ const RecorderName = "tidb-controller-manager"
 // Restores are not requeued at all.
 const DefaultResync = 5 * time.Minute
 
-// Options configure SetupWithManager.
+// Options configure SetupWithManager. They match the CompactBackup controller's field for field but
+// stay this controller's own type: its configuration, with its own defaults (DefaultResync).
 type Options struct {
 	// Settings are the Jobs' operator-wide inputs (the backup-manager image, required).
 	Settings job.Settings
@@ -96,26 +95,17 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		// Applying a TidbCluster and a Restore into it together is the usual way to restore a
 		// new cluster; whichever the operator sees first, the Restore must not stay Invalid.
 		Watches(&v1alpha1.TidbCluster{}, handler.EnqueueRequestsFromMapFunc(r.waitingFor),
-			builder.WithPredicates(createdOnly()))
+			builder.WithPredicates(common.CreatedOnly()))
 	if o.MaxConcurrentReconciles > 0 {
 		b = b.WithOptions(controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles})
 	}
 	return b.Complete(r)
 }
 
-// createdOnly passes TidbCluster creations only: a cluster's status changes every resync, and
-// none of those changes can make a Restore valid.
-func createdOnly() predicate.Funcs {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return true },
-		UpdateFunc:  func(event.UpdateEvent) bool { return false },
-		DeleteFunc:  func(event.DeleteEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-	}
-}
-
 // waitingFor maps a TidbCluster to the Invalid Restores that target it, so that they are
-// validated again now that it exists.
+// validated again now that it exists. The Backup controller's waitingFor has the same shape but
+// its own list and test of "waiting" (a Restore may name no cluster, and a finished one is
+// never validated again), so each controller keeps its own.
 func (r *Reconciler) waitingFor(ctx context.Context, obj client.Object) []reconcile.Request {
 	list := &v1alpha1.RestoreList{}
 	if err := r.Client.List(ctx, list); err != nil {
