@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -310,12 +311,18 @@ func (s *State) endAbandonedEvictions(ctx context.Context, live *appsv1.Stateful
 		}
 	}
 	var end []uint64
-	if ending {
+	// Without stores there is no scheduler to end: a cluster being created has phase Upgrade
+	// while its StatefulSets come up, before any TiKV registered.
+	if ending && len(ids) > 0 {
 		all := make([]uint64, 0, len(ids))
 		for id := range ids {
 			all = append(all, id)
 		}
 		running, err := s.PD.EvictLeaderSchedulersForStores(ctx, all...)
+		if errors.Is(err, pdapi.ErrNotBootstrapped) {
+			// PD's normal answer before the first store bootstrapped: no scheduler can exist.
+			running, err = nil, nil
+		}
 		if err != nil {
 			return fmt.Errorf("list evict-leader schedulers after the upgrade: %w", err)
 		}

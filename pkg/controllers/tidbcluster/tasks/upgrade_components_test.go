@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -26,10 +27,15 @@ type evictionPD struct {
 	running map[uint64]bool
 	ended   []uint64
 	listed  int
+	// listErr is what listing the schedulers answers.
+	listErr error
 }
 
 func (f *evictionPD) EvictLeaderSchedulersForStores(_ context.Context, ids ...uint64) (map[uint64]string, error) {
 	f.listed++
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
 	out := map[uint64]string{}
 	for _, id := range ids {
 		if f.running[id] {
@@ -57,7 +63,12 @@ func TestEndAbandonedEvictions(t *testing.T) {
 		running   []uint64
 		reachable bool
 		wantEnded []uint64
+		// noStores: PD knows no store yet; listErr: PD's answer to the scheduler listing.
+		noStores bool
+		listErr  error
 	}{
+		{name: "a cluster being created: no stores, no call", phase: v1alpha1.UpgradePhase, reachable: true, noStores: true},
+		{name: "PD not bootstrapped yet is no error", phase: v1alpha1.UpgradePhase, reachable: true, listErr: fmt.Errorf("list schedulers: %w", pdapi.ErrNotBootstrapped)},
 		{name: "settled: no call", phase: v1alpha1.NormalPhase, running: []uint64{1}, reachable: true},
 		{name: "the round the upgrade ends sweeps every scheduler of the cluster's stores", phase: v1alpha1.UpgradePhase, running: []uint64{1, 3}, reachable: true, wantEnded: []uint64{1, 3}},
 		{name: "a store still recording leaders before the upgrade", phase: v1alpha1.NormalPhase, recorded: "2", running: []uint64{2}, reachable: true, wantEnded: []uint64{2}},
@@ -85,12 +96,15 @@ func TestEndAbandonedEvictions(t *testing.T) {
 				"2": {ID: "2", PodName: "basic-tikv-1", State: "Up"},
 				"3": {ID: "3", PodName: "basic-tikv-2", State: "Up"},
 			}
+			if c.noStores {
+				st.Status.TiKV.Stores = nil
+			}
 			if c.recorded != "" {
 				s := st.Status.TiKV.Stores[c.recorded]
 				s.LeaderCountBeforeUpgrade = &before
 				st.Status.TiKV.Stores[c.recorded] = s
 			}
-			pd := &evictionPD{running: map[uint64]bool{}}
+			pd := &evictionPD{running: map[uint64]bool{}, listErr: c.listErr}
 			for _, id := range c.running {
 				pd.running[id] = true
 			}
@@ -101,6 +115,9 @@ func TestEndAbandonedEvictions(t *testing.T) {
 			}
 			if err := st.endAbandonedEvictions(context.Background(), live); err != nil {
 				t.Fatal(err)
+			}
+			if c.noStores && pd.listed != 0 {
+				t.Errorf("PD asked for schedulers of no stores")
 			}
 			slices.Sort(pd.ended)
 			if !slices.Equal(pd.ended, c.wantEnded) {
