@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
+	"github.com/tidbops/tidb-operator/pkg/backup/job"
 	"github.com/tidbops/tidb-operator/pkg/backup/retry"
 	"github.com/tidbops/tidb-operator/pkg/backup/storage"
 	"github.com/tidbops/tidb-operator/pkg/controllers/backupjob"
@@ -36,28 +37,14 @@ const (
 	ReasonLogSubcommandFailed = "LogSubcommandFailed"
 )
 
-// secretRef is a Secret the spec names, and the field naming it.
-type secretRef struct{ field, name string }
-
 // secretRefs lists the Secrets a Backup's Jobs take values from.
-func secretRefs(bk *v1alpha1.Backup) []secretRef {
-	var refs []secretRef
-	add := func(field, name string) {
-		if name != "" {
-			refs = append(refs, secretRef{field, name})
-		}
+func secretRefs(bk *v1alpha1.Backup) []job.SecretRef {
+	var refs []job.SecretRef
+	if ref, ok := job.StorageSecret(bk.Spec.StorageProvider, "spec"); ok {
+		refs = append(refs, ref)
 	}
-	if bk.Spec.S3 != nil {
-		add("spec.s3.secretName", bk.Spec.S3.SecretName)
-	}
-	if bk.Spec.Gcs != nil {
-		add("spec.gcs.secretName", bk.Spec.Gcs.SecretName)
-	}
-	if bk.Spec.Azblob != nil {
-		add("spec.azblob.secretName", bk.Spec.Azblob.SecretName)
-	}
-	if bk.Spec.From != nil {
-		add("spec.from.secretName", bk.Spec.From.SecretName)
+	if ref, ok := job.AccessSecret(bk.Spec.From, "spec.from"); ok {
+		refs = append(refs, ref)
 	}
 	return refs
 }

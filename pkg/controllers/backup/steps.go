@@ -121,7 +121,7 @@ func loadTarget(s *state) task.Task {
 			key := s.clusterKey()
 			return s.invalid(ctx, ReasonClusterNotFound, fmt.Sprintf("spec.br.cluster: TidbCluster %s not found in namespace %s", key.Name, key.Namespace))
 		}
-		if problem, err := s.missingSecret(ctx); err != nil {
+		if problem, err := backupjob.MissingSecret(ctx, s.r.Status, s.bk.Namespace, secretRefs(s.bk)...); err != nil {
 			return task.Fail(err)
 		} else if problem != "" {
 			return s.invalid(ctx, ReasonSecretNotFound, problem)
@@ -142,24 +142,6 @@ func loadTargetForDeletion(s *state) task.Task {
 		}
 		return task.Complete("")
 	})
-}
-
-// missingSecret names the first Secret the spec refers to that does not exist, as a message
-// starting with its field. Without the check the Job's pod would sit in
-// CreateContainerConfigError, which nobody reads on the Backup. Only existence is checked:
-// the Secret is read directly (Secrets are never cached) and its data is not looked at.
-func (s *state) missingSecret(ctx context.Context) (string, error) {
-	for _, ref := range secretRefs(s.bk) {
-		secret := &corev1.Secret{}
-		err := s.r.Status.Get(ctx, client.ObjectKey{Namespace: s.bk.Namespace, Name: ref.name}, secret)
-		if apierrors.IsNotFound(err) {
-			return fmt.Sprintf("%s: Secret %s not found in namespace %s", ref.field, ref.name, s.bk.Namespace), nil
-		}
-		if err != nil {
-			return "", fmt.Errorf("check Secret %s/%s (%s): %w", s.bk.Namespace, ref.name, ref.field, err)
-		}
-	}
-	return "", nil
 }
 
 func (s *state) readTarget(ctx context.Context) (bool, error) {

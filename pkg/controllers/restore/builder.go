@@ -20,7 +20,7 @@ func buildRunner(s *state) task.Runner {
 			// No Job yet: check the spec and the target, then create restore-<name>.
 			// A PiTR restore starts only once TiKV runs with gc.ratio-threshold = -1, which the
 			// TidbCluster controller puts in while this Restore is unfinished.
-			task.If("Start", s.is(jobCreate), validateSpec(s), loadTarget(s), waitForGCOverlay(s), createJob(s)),
+			task.If("Start", s.is(jobCreate), validateSpec(s), loadTarget(s), checkSecrets(s), waitForGCOverlay(s), createJob(s)),
 			// The Job exists (or existed): follow it and record what the backup-manager could not.
 			task.If("Track", s.tracking, trackJob(s)),
 		},

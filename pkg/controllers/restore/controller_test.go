@@ -550,3 +550,38 @@ func TestPiTRWaitsForTheGCOverlay(t *testing.T) {
 		t.Fatal("no Job once TiKV runs with the overlay")
 	}
 }
+
+// A Restore naming a Secret that does not exist is Invalid on that field, starts no Job and
+// looks again a minute later; once the Secret is there the restore starts.
+func TestAMissingSecretIsReportedAndRecheckedSlowly(t *testing.T) {
+	rs := snapshotRestore()
+	rs.Spec.S3.SecretName = "creds"
+	h := newHarness(t, basicCluster(), rs)
+	for i := 0; i < 2; i++ {
+		res, _ := h.mustReconcile()
+		if res.RequeueAfter != secretRecheck {
+			t.Fatalf("requeue after %s, want %s", res.RequeueAfter, secretRecheck)
+		}
+	}
+	c := condition(h.restore(), v1alpha1.RestoreInvalid)
+	if c == nil || c.Status != corev1.ConditionTrue || c.Reason != ReasonSecretNotFound || !strings.HasPrefix(c.Message, "spec.s3.secretName: Secret creds not found") {
+		t.Fatalf("Invalid = %+v", c)
+	}
+	if h.JobCount() != 0 {
+		t.Fatal("a Job was created without its Secret")
+	}
+	if ev := h.DrainEvents(); len(ev) != 1 {
+		t.Fatalf("events %v, want one Warning", ev)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"}}
+	if err := h.Store.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+	h.mustReconcile()
+	if h.Job("restore-rt") == nil {
+		t.Fatal("no Job once the Secret exists")
+	}
+	if v1alpha1.IsRestoreInvalid(h.restore()) {
+		t.Fatal("still Invalid")
+	}
+}

@@ -26,6 +26,7 @@ const (
 	ReasonResultMissing   = "ResultNotRecorded"
 	ReasonPruneJobCreated = "PruneJobCreated"
 	ReasonPruneSucceeded  = "PruneJobSucceeded"
+	ReasonSecretNotFound  = "SecretNotFound"
 )
 
 // PruneJobName is the Job that aborts a failed restore (spec.prune: afterFailed):

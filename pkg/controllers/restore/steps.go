@@ -110,6 +110,40 @@ func loadTarget(s *state) task.Task {
 	})
 }
 
+// secretRecheck is how often a Restore waiting for a Secret looks again: Secrets are not
+// watched (the operator may only get them one by one), so creating the missing one is noticed
+// within this delay.
+const secretRecheck = time.Minute
+
+// checkSecrets reports a Secret the Restore's Job would need but that does not exist, as
+// Invalid with reason SecretNotFound naming the field, and looks again every secretRecheck.
+func checkSecrets(s *state) task.Task {
+	return task.NameTaskFunc("CheckSecrets", func(ctx context.Context) task.Result {
+		var refs []job.SecretRef
+		if ref, ok := job.StorageSecret(s.rs.Spec.StorageProvider, "spec"); ok {
+			refs = append(refs, ref)
+		}
+		if ref, ok := job.StorageSecret(s.rs.Spec.PitrFullBackupStorageProvider, "spec.pitrFullBackupStorageProvider"); ok {
+			refs = append(refs, ref)
+		}
+		if ref, ok := job.AccessSecret(s.rs.Spec.To, "spec.to"); ok {
+			refs = append(refs, ref)
+		}
+		msg, err := backupjob.MissingSecret(ctx, s.r.APIReader, s.rs.Namespace, refs...)
+		if err != nil {
+			return task.Fail(err)
+		}
+		if msg == "" {
+			return task.Complete("")
+		}
+		if res := s.invalid(ctx, &problem{Reason: ReasonSecretNotFound, Message: msg}); res.Status() == task.StatusFail {
+			return res
+		}
+		s.settled = false
+		return task.Retry(secretRecheck, "invalid: "+msg)
+	})
+}
+
 // waitForGCOverlay holds a PiTR restore until the TiKV configuration in use carries the
 // gc.ratio-threshold = -1 overlay: replaying the log while TiKV's GC compacts away versions
 // the restore still writes would lose data. The TidbCluster controller adds the overlay as
