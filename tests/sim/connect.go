@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,30 +57,8 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 // etcd. It returns the fault that shaped the answer and whether the tunnel was set up (its
 // 200 is written on the hijacked connection, which the recorder does not see).
 func (s *Server) connectPD(w *statusRecorder, r *http.Request, t Target, call *simapi.Call) (string, bool) {
-	d := s.faults.decide(t, r)
-	faultID := strings.Join(d.ids, ",")
-	s.calls.setFault(call, faultID)
-	if d.latency > 0 && !s.sleep(r.Context(), d.latency) {
-		return faultID, false
-	}
-	if f := d.action; f != nil {
-		switch f.Kind {
-		case simapi.FaultUnreachable:
-			s.resetConn(w)
-		case simapi.FaultTimeout:
-			hold := s.opts.MaxHold
-			if f.Latency.Duration > 0 {
-				hold = min(hold, f.Latency.Duration)
-			}
-			s.sleep(r.Context(), hold)
-			s.resetConn(w)
-		case simapi.FaultError:
-			status := f.Status
-			if status == 0 {
-				status = http.StatusServiceUnavailable
-			}
-			http.Error(w, "simulated fault "+f.ID, status)
-		}
+	faultID, acted := s.applyFaults(w, r, t, call, func(status int, msg string) { http.Error(w, msg, status) })
+	if acted {
 		return faultID, false
 	}
 

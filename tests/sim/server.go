@@ -223,34 +223,47 @@ func (s *Server) serveSimulated(w http.ResponseWriter, r *http.Request, t Target
 	s.log.V(1).Info("simulated call", "method", r.Method, "host", r.Host, "path", path, "status", rec.status, "fault", faultID)
 }
 
-// serve answers one simulated request and returns the ID of the fault that shaped the answer.
-// The fault is written into the call record before it acts: a client whose connection is reset
-// may ask for the call log before this goroutine finishes.
-func (s *Server) serve(w *statusRecorder, r *http.Request, t Target, call *simapi.Call) string {
+// applyFaults decides the faults for one call, records them in the call before they act, and
+// carries out latency and the fault's action: a reset connection, a hold then a reset, or an
+// error written through writeError (PD's HTTP API answers JSON, a proxy plain text). It
+// reports whether the call was answered (or cut) by a fault, so that the caller stops there.
+func (s *Server) applyFaults(w *statusRecorder, r *http.Request, t Target, call *simapi.Call, writeError func(status int, msg string)) (string, bool) {
 	d := s.faults.decide(t, r)
 	faultID := strings.Join(d.ids, ",")
 	s.calls.setFault(call, faultID)
 	if d.latency > 0 && !s.sleep(r.Context(), d.latency) {
-		return faultID
+		return faultID, true
 	}
-	if f := d.action; f != nil {
-		switch f.Kind {
-		case simapi.FaultUnreachable:
-			s.resetConn(w)
-		case simapi.FaultTimeout:
-			hold := s.opts.MaxHold
-			if f.Latency.Duration > 0 {
-				hold = min(hold, f.Latency.Duration)
-			}
-			s.sleep(r.Context(), hold)
-			s.resetConn(w)
-		case simapi.FaultError:
-			status := f.Status
-			if status == 0 {
-				status = http.StatusServiceUnavailable
-			}
-			writeJSONIndent(w, status, "simulated fault "+f.ID)
+	f := d.action
+	if f == nil {
+		return faultID, false
+	}
+	switch f.Kind {
+	case simapi.FaultUnreachable:
+		s.resetConn(w)
+	case simapi.FaultTimeout:
+		hold := s.opts.MaxHold
+		if f.Latency.Duration > 0 {
+			hold = min(hold, f.Latency.Duration)
 		}
+		s.sleep(r.Context(), hold)
+		s.resetConn(w)
+	case simapi.FaultError:
+		status := f.Status
+		if status == 0 {
+			status = http.StatusServiceUnavailable
+		}
+		writeError(status, "simulated fault "+f.ID)
+	}
+	return faultID, true
+}
+
+// serve answers one simulated request and returns the ID of the fault that shaped the answer.
+// The fault is written into the call record before it acts: a client whose connection is reset
+// may ask for the call log before this goroutine finishes.
+func (s *Server) serve(w *statusRecorder, r *http.Request, t Target, call *simapi.Call) string {
+	faultID, acted := s.applyFaults(w, r, t, call, func(status int, msg string) { writeJSONIndent(w, status, msg) })
+	if acted {
 		return faultID
 	}
 
