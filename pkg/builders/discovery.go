@@ -46,10 +46,12 @@ func DiscoveryRoleBinding(tc *v1alpha1.TidbCluster) *rbacv1.RoleBinding {
 	return &rbacv1.RoleBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
 		ObjectMeta: discoveryMeta(tc),
+		// No namespace on the subject, as v1.6 writes it: in a RoleBinding a ServiceAccount
+		// subject without one is the binding's namespace, and a taken-over binding then needs
+		// no update.
 		Subjects: []rbacv1.Subject{{
-			Kind:      rbacv1.ServiceAccountKind,
-			Name:      DiscoveryName(tc.Name),
-			Namespace: tc.Namespace,
+			Kind: rbacv1.ServiceAccountKind,
+			Name: DiscoveryName(tc.Name),
 		}},
 		RoleRef: rbacv1.RoleRef{
 			APIGroup: rbacv1.GroupName,

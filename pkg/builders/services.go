@@ -17,13 +17,14 @@ func tcpPort(name string, port int32) corev1.ServicePort {
 
 // peerService is a component's headless Service. It publishes not-ready addresses because members
 // must resolve each other's names before they are ready (PD peers form a quorum through them).
+// The type is left to the API server's default (ClusterIP), as v1.6 leaves it, so that the spec
+// recorded in the last-applied annotation is v1.6's and a taken-over Service is not rewritten.
 func peerService(tc *v1alpha1.TidbCluster, component string, ports ...corev1.ServicePort) *corev1.Service {
 	sel := ComponentLabels(tc, component)
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: objectMeta(tc, PeerServiceName(tc.Name, component), sel.Copy().UsedBy(label.UsedByPeer).Labels()),
 		Spec: corev1.ServiceSpec{
-			Type:                     corev1.ServiceTypeClusterIP,
 			ClusterIP:                corev1.ClusterIPNone,
 			Ports:                    ports,
 			Selector:                 sel.Copy().Labels(),

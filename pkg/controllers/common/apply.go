@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -73,7 +74,11 @@ func Apply(ctx context.Context, c client.Client, desired client.Object) (client.
 	case err != nil:
 		return nil, Unchanged, fmt.Errorf("get %s %s: %w", kindOf(want), client.ObjectKeyFromObject(want), err)
 	}
-	changed, err := merge(live, want)
+	specSame, err := keepLiveRecord(live, want)
+	if err != nil {
+		return nil, Unchanged, err
+	}
+	changed, err := merge(live, want, specSame)
 	if err != nil {
 		return nil, Unchanged, err
 	}
@@ -121,9 +126,45 @@ func recordLastApplied(obj client.Object) error {
 	return nil
 }
 
+// keepLiveRecord reports whether want's spec is the one live already has, either as recorded in
+// live's LastAppliedAnnotation (compared decoded, so that an encoding another writer produced
+// for the same spec counts as the same) or as live's spec itself (a caller that keeps a live
+// spec as it is). When it is, want takes live's record unchanged, so that nothing about the spec
+// is written and a record another operator wrote (v1.6 compares with it) stays byte for byte.
+func keepLiveRecord(live, want client.Object) (bool, error) {
+	wantSpec, ok := specOf(want)
+	if !ok {
+		return false, nil
+	}
+	liveSpec, _ := specOf(live)
+	same := equality.Semantic.DeepEqual(wantSpec, liveSpec)
+	raw, recorded := live.GetAnnotations()[LastAppliedAnnotation]
+	if !same && recorded {
+		decoded := reflect.New(reflect.TypeOf(wantSpec))
+		if err := json.Unmarshal([]byte(raw), decoded.Interface()); err == nil {
+			same = equality.Semantic.DeepEqual(wantSpec, decoded.Elem().Interface())
+		}
+	}
+	if !same {
+		return false, nil
+	}
+	if recorded {
+		ann := want.GetAnnotations()
+		ann[LastAppliedAnnotation] = raw
+		want.SetAnnotations(ann)
+	}
+	return true, nil
+}
+
 // merge copies what the operator owns from want into live and reports whether anything changed.
-func merge(live, want client.Object) (bool, error) {
+// specSame (keepLiveRecord) leaves the spec of live as it is, even when metadata changes.
+func merge(live, want client.Object, specSame bool) (bool, error) {
 	changed := mergeMeta(live, want)
+	if specSame {
+		if _, ok := specOf(want); ok {
+			return changed, nil
+		}
+	}
 	switch w := want.(type) {
 	case *corev1.ConfigMap:
 		l := live.(*corev1.ConfigMap)

@@ -299,3 +299,49 @@ func TestSetTidbClusterCondition(t *testing.T) {
 		t.Fatalf("a status flip must move lastTransitionTime: %+v", flip[0])
 	}
 }
+
+// A record another writer made for the same spec (v1.6 encodes it with other spacing, here
+// with keys in another order) means the spec is up to date: a metadata change is written
+// without the spec, and the record stays byte for byte, so that v1.6 still recognises it.
+func TestApplyKeepsARecordOfTheSameSpecAsItIs(t *testing.T) {
+	ctx := context.Background()
+	live := service(4000)
+	live.Spec.ClusterIP = "10.0.0.7"
+	record := `{"selector":{"app.kubernetes.io/component":"pd"},"type":"NodePort","ports":[{"name":"client","port":4000}]}`
+	live.Annotations = map[string]string{LastAppliedAnnotation: record}
+	writes := 0
+	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(live).WithInterceptorFuncs(writeCounter(&writes)).Build()
+
+	want := service(4000)
+	want.Annotations = map[string]string{"tidb.pingcap.com/rendered-from": "{}"}
+	_, outcome, err := Apply(ctx, c, want)
+	if err != nil || outcome != Updated || writes != 1 {
+		t.Fatalf("outcome %s, %d writes, err %v; want one metadata update", outcome, writes, err)
+	}
+	got := &corev1.Service{}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(live), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Annotations[LastAppliedAnnotation] != record {
+		t.Errorf("record rewritten: %s", got.Annotations[LastAppliedAnnotation])
+	}
+	if got.Spec.ClusterIP != "10.0.0.7" {
+		t.Errorf("spec written: cluster IP %q", got.Spec.ClusterIP)
+	}
+
+	// The same again writes nothing; a real change of the spec is written with a new record.
+	writes = 0
+	if _, outcome, err := Apply(ctx, c, want); err != nil || outcome != Unchanged || writes != 0 {
+		t.Fatalf("second apply: %s, %d writes, %v", outcome, writes, err)
+	}
+	changed := service(4001)
+	if _, outcome, err := Apply(ctx, c, changed); err != nil || outcome != Updated {
+		t.Fatalf("changed spec: %s, %v", outcome, err)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(live), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Annotations[LastAppliedAnnotation] == record || got.Spec.Ports[0].Port != 4001 {
+		t.Errorf("a changed spec was not written: %+v", got.Spec.Ports)
+	}
+}
