@@ -524,3 +524,10 @@ func applyProbeTiming(probe *corev1.Probe, p *v1alpha1.Probe) {
 		probe.PeriodSeconds = *p.PeriodSeconds
 	}
 }
+
+// SpecPodMetadata is the pod annotations and labels a component's spec asks for (the cluster's
+// with the component's merged over them), without those the operator adds itself.
+func SpecPodMetadata(tc *v1alpha1.TidbCluster, component string) (annotations, labels map[string]string) {
+	s := settings(tc, componentSpecOf(tc, component), component)
+	return s.annotations(), s.labels()
+}

@@ -33,6 +33,7 @@ func Controllers() []Controller {
 		{Name: tidbcluster.Name, Setup: func(mgr ctrl.Manager, o *options.Options) error {
 			return tidbcluster.SetupWithManager(mgr, tidbcluster.Options{
 				DiscoveryImage:          o.DiscoveryImage,
+				RenderProbe:             o.RenderProbe,
 				Resync:                  o.ResyncDuration,
 				MaxConcurrentReconciles: o.Workers,
 				ReadNodes:               o.ClusterScoped || o.ClusterPermissionNode,

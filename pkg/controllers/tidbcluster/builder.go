@@ -30,10 +30,17 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 			// suspendAction: StatefulSets deleted TiDB → TiKV → PD, and back when removed.
 			tasks.Suspend(s),
 			// The discovery service PD pods bootstrap and join through.
-			task.If("Discovery", has(tc.NeedsDiscovery()), tasks.Discovery(s)),
+			task.If("Discovery", has(tc.NeedsDiscovery()),
+				// Each workload: the rendering replaces the live template only when the spec
+				// asks for it (or the user does); see pkg/rollout.
+				tasks.PlanRollout(s, label.DiscoveryComponent),
+				tasks.Discovery(s),
+				tasks.DiscoveryDeployment(s),
+			),
 			// PD: services, config, StatefulSet (scale-out, then scale-in one member at a time).
 			task.If("PD", active(tc.Spec.PD != nil, label.PDComponent),
 				tasks.PDServices(s),
+				tasks.PlanRollout(s, label.PDComponent),
 				tasks.PDConfigMap(s),
 				tasks.PDStatefulSet(s),
 				// TiKV and TiDB start only once a majority of PD is healthy.
@@ -46,6 +53,7 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 				tasks.TiKVServices(s),
 				// An unfinished PiTR Restore into this cluster keeps TiKV's GC off in its config.
 				tasks.ObservePiTRRestores(s),
+				tasks.PlanRollout(s, label.TiKVComponent),
 				tasks.TiKVConfigMap(s),
 				// Node topology into store labels; never blocks what follows.
 				tasks.TiKVStoreLabels(s),
@@ -55,6 +63,7 @@ func buildRunner(s *tasks.State, r *Reconciler) task.Runner {
 			task.If("TiDB", active(tc.Spec.TiDB != nil, label.TiDBComponent),
 				tasks.WaitForTiKVAvailable(s),
 				tasks.TiDBServices(s),
+				tasks.PlanRollout(s, label.TiDBComponent),
 				tasks.TiDBConfigMap(s),
 				// Node topology into TiDB server labels; never blocks what follows.
 				tasks.TiDBServerLabels(s),

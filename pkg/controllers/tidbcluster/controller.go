@@ -50,6 +50,8 @@ const locationLabelsTTL = time.Minute
 type Options struct {
 	// DiscoveryImage runs the discovery Deployment of each cluster.
 	DiscoveryImage string
+	// RenderProbe: see tasks.Deps.RenderProbe (tests only).
+	RenderProbe string
 	// Resync is the period of reconciles without a change; zero means DefaultResync.
 	Resync time.Duration
 	// PD hands out PD clients; nil means a factory with default settings (proxies from the
@@ -85,6 +87,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 			Recorder:       mgr.GetEventRecorder(RecorderName),
 			PD:             o.PD,
 			DiscoveryImage: o.DiscoveryImage,
+			RenderProbe:    o.RenderProbe,
 			ReadNodes:      o.ReadNodes,
 			ReadPVs:        o.ReadPVs,
 			LocationLabels: &tasks.LocationLabelCache{TTL: locationLabelsTTL},

@@ -80,6 +80,10 @@ type Options struct {
 	BackupManagerImage string
 	// DiscoveryImage (-tidb-discovery-image) runs each cluster's discovery Deployment.
 	DiscoveryImage string
+	// RenderProbe changes the operator's own rendering of pod templates (a comment in the
+	// start scripts, an annotation on discovery pods), as a new operator version might. Only
+	// tests set it, to prove that such a change rolls nothing by itself; no flag sets it.
+	RenderProbe string
 
 	// Selector (-selector) is a label selector; only custom resources matching it are managed.
 	Selector string

@@ -118,6 +118,35 @@ type TidbClusterStatus struct {
 	// +optional
 	// +nullable
 	Conditions []TidbClusterCondition `json:"conditions,omitempty"`
+
+	// PendingRollouts lists the workloads whose pod template the operator would render
+	// differently from the live one although the spec did not ask for a change (a template
+	// another operator, or an older version of this one, rendered). The live template is kept
+	// until the component's spec changes or the annotation
+	// tidb.pingcap.com/apply-pending-rollout gets a new value. Not in v1.6; additive.
+	// +optional
+	// +listType=map
+	// +listMapKey=component
+	PendingRollouts []PendingRollout `json:"pendingRollouts,omitempty"`
+}
+
+// PendingRollout is one workload whose live pod template is kept although the operator renders
+// it differently.
+type PendingRollout struct {
+	// Component is pd, tikv, tidb or discovery.
+	Component string `json:"component"`
+
+	// Object is the kind and name of the workload, for example "StatefulSet basic-pd".
+	Object string `json:"object"`
+
+	// Reason is Adopted (the template was rendered by another operator and implements the
+	// spec) or RenderingChanged (this operator renders the same spec differently now).
+	Reason string `json:"reason"`
+
+	// Differences name what the operator's rendering would change, as field paths of the pod
+	// template and keys of its ConfigMap.
+	// +optional
+	Differences []string `json:"differences,omitempty"`
 }
 
 // TidbClusterCondition is a condition of a TidbCluster. It keeps the v1.6 shape (with

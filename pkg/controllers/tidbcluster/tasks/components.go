@@ -3,17 +3,19 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidbops/tidb-operator/pkg/apis/label"
-	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
 	"github.com/tidbops/tidb-operator/pkg/builders"
 	"github.com/tidbops/tidb-operator/pkg/controllers/common"
 	"github.com/tidbops/tidb-operator/pkg/pdapi"
@@ -25,13 +27,58 @@ import (
 func Discovery(s *State) task.Task {
 	return applyTask(s, "Discovery", func() ([]client.Object, error) {
 		tc := s.Cluster
+		role := builders.DiscoveryRole(tc)
+		if p := s.plan(label.DiscoveryComponent); p.keep() {
+			// A kept discovery pod may be v1.6's, whose Role also grants Secrets; nothing it
+			// may use is taken away until its template is this operator's.
+			if err := s.keepLiveRules(role); err != nil {
+				return nil, err
+			}
+		}
 		return []client.Object{
 			builders.DiscoveryServiceAccount(tc),
-			builders.DiscoveryRole(tc),
+			role,
 			builders.DiscoveryRoleBinding(tc),
 			builders.DiscoveryService(tc),
-			builders.DiscoveryDeployment(tc, s.DiscoveryImage),
 		}, nil
+	})
+}
+
+// keepLiveRules adds to role the rules its live copy has and it lacks.
+func (s *State) keepLiveRules(role *rbacv1.Role) error {
+	live := &rbacv1.Role{}
+	err := s.Client.Get(context.Background(), client.ObjectKeyFromObject(role), live)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get Role %s: %w", role.Name, err)
+	}
+	for _, r := range live.Rules {
+		if !slices.ContainsFunc(role.Rules, func(o rbacv1.PolicyRule) bool { return apiequality.Semantic.DeepEqual(o, r) }) {
+			role.Rules = append(role.Rules, r)
+		}
+	}
+	return nil
+}
+
+// DiscoveryDeployment applies the discovery Deployment as PlanRollout decided: the rendering,
+// or the live spec kept with only the operator's records added.
+func DiscoveryDeployment(s *State) task.Task {
+	return task.NameTaskFunc("DiscoveryDeployment", func(ctx context.Context) task.Result {
+		p := s.plan(label.DiscoveryComponent)
+		if p == nil || p.desired.deploy == nil {
+			return task.Fail(fmt.Errorf("the discovery rollout was not planned"))
+		}
+		d := s.finishDeployment(p.desired.deploy)
+		_, outcome, err := applyChild(ctx, s, d)
+		if err != nil {
+			return failOrRetry(err)
+		}
+		if outcome == common.Unchanged {
+			return task.Complete("")
+		}
+		return task.Complete(string(outcome) + " " + d.Name)
 	})
 }
 
@@ -60,15 +107,26 @@ func TiDBServices(s *State) task.Task {
 	})
 }
 
-// configMapTask applies a component's ConfigMap and remembers the live one for the
-// StatefulSet step, whose pods mount it by name.
-func configMapTask(s *State, name string, build func(*v1alpha1.TidbCluster) (*corev1.ConfigMap, error), into **corev1.ConfigMap) task.Task {
+// configMapTask applies the component's ConfigMap PlanRollout rendered and remembers the live
+// one for the StatefulSet step, whose pods mount it by name. While the live template is kept,
+// the ConfigMap it mounts is left as it is (it may be another operator's) and nothing is
+// written.
+func configMapTask(s *State, name, component string, into **corev1.ConfigMap) task.Task {
 	return task.NameTaskFunc(name, func(ctx context.Context) task.Result {
-		cm, err := build(s.Cluster)
-		if err != nil {
-			return task.Fail(fmt.Errorf("build: %w", err))
+		p := s.plan(component)
+		if p == nil || p.desired.cm == nil {
+			return task.Fail(fmt.Errorf("the %s rollout was not planned", component))
 		}
-		_, r := applyConfigMap(ctx, s, cm, into)
+		if p.keep() {
+			*into = p.liveConfig
+			return task.Complete("")
+		}
+		_, r := applyConfigMap(ctx, s, p.desired.cm, into)
+		if r.Status() == task.StatusComplete && p.liveConfig != nil && p.liveConfig.Name != p.desired.cm.Name {
+			// Said once, when the template written next stops mounting it: the previous
+			// ConfigMap (v1.6's after a takeover) is never deleted; it is the user's to remove.
+			s.Log.Info("leaving the previous ConfigMap in place; the new template no longer mounts it", "configmap", p.liveConfig.Name, "component", component)
+		}
 		return r
 	})
 }
@@ -88,12 +146,12 @@ func applyConfigMap(ctx context.Context, s *State, cm *corev1.ConfigMap, into **
 
 // PDConfigMap applies "<tc>-pd[-hash]".
 func PDConfigMap(s *State) task.Task {
-	return configMapTask(s, "PDConfigMap", builders.PDConfigMap, &s.pdConfigMap)
+	return configMapTask(s, "PDConfigMap", label.PDComponent, &s.pdConfigMap)
 }
 
 // TiDBConfigMap applies "<tc>-tidb[-hash]".
 func TiDBConfigMap(s *State) task.Task {
-	return configMapTask(s, "TiDBConfigMap", builders.TiDBConfigMap, &s.tidbConfigMap)
+	return configMapTask(s, "TiDBConfigMap", label.TiDBComponent, &s.tidbConfigMap)
 }
 
 // PDStatefulSet creates or updates "<tc>-pd", scaling out one member at a time and in one
@@ -105,7 +163,11 @@ func PDStatefulSet(s *State) task.Task {
 			component: label.PDComponent,
 			name:      builders.MemberName(tc.Name, label.PDComponent),
 			build: func(o builders.StatefulSetOptions) (*appsv1.StatefulSet, error) {
-				return builders.PDStatefulSet(tc, s.pdConfigMap, o)
+				sts, err := builders.PDStatefulSet(tc, s.pdConfigMap, o)
+				if err != nil {
+					return nil, err
+				}
+				return s.finishStatefulSet(label.PDComponent, sts), nil
 			},
 			target:     tc.PDStsDesiredReplicas(),
 			outStep:    1,
@@ -199,7 +261,11 @@ func TiKVStatefulSet(s *State) task.Task {
 			component: label.TiKVComponent,
 			name:      builders.MemberName(tc.Name, label.TiKVComponent),
 			build: func(o builders.StatefulSetOptions) (*appsv1.StatefulSet, error) {
-				return builders.TiKVStatefulSet(tc, s.tikvConfigMap, o)
+				sts, err := builders.TiKVStatefulSet(tc, s.tikvConfigMap, o)
+				if err != nil {
+					return nil, err
+				}
+				return s.finishStatefulSet(label.TiKVComponent, sts), nil
 			},
 			target:     tc.TiKVStsDesiredReplicas(),
 			outStep:    Parallelism(tc.Spec.TiKV.ScalePolicy.ScaleOutParallelism),
@@ -339,7 +405,11 @@ func TiDBStatefulSet(s *State) task.Task {
 			component: label.TiDBComponent,
 			name:      builders.MemberName(tc.Name, label.TiDBComponent),
 			build: func(o builders.StatefulSetOptions) (*appsv1.StatefulSet, error) {
-				return builders.TiDBStatefulSet(tc, s.tidbConfigMap, o)
+				sts, err := builders.TiDBStatefulSet(tc, s.tidbConfigMap, o)
+				if err != nil {
+					return nil, err
+				}
+				return s.finishStatefulSet(label.TiDBComponent, sts), nil
 			},
 			target:     tc.TiDBStsDesiredReplicas(),
 			outStep:    Parallelism(tc.Spec.TiDB.ScalePolicy.ScaleOutParallelism),

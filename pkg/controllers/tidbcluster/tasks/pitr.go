@@ -150,10 +150,17 @@ func ObservePiTRRestores(s *State) task.Task {
 func TiKVConfigMap(s *State) task.Task {
 	return task.NameTaskFunc("TiKVConfigMap", func(ctx context.Context) task.Result {
 		on := len(s.pitrRestores) > 0
-		cm, err := builders.TiKVConfigMapWith(s.Cluster, builders.TiKVConfigOptions{PiTRRestore: on})
-		if err != nil {
-			return task.Fail(fmt.Errorf("build: %w", err))
+		p := s.plan(label.TiKVComponent)
+		if p == nil || p.desired.cm == nil {
+			return task.Fail(fmt.Errorf("the tikv rollout was not planned"))
 		}
+		if p.keep() {
+			// The live template stays, with the ConfigMap it mounts; a change of the overlay is
+			// a change of the inputs, which PlanRollout never keeps.
+			s.tikvConfigMap = p.liveConfig
+			return task.Complete("")
+		}
+		cm := p.desired.cm
 		// Read before the write: with InPlace the ConfigMap in use is the one being updated.
 		inUseName, inUse, known := s.tikvConfigInUse(ctx)
 		outcome, r := applyConfigMap(ctx, s, cm, &s.tikvConfigMap)

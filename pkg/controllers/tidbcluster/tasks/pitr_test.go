@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/tidbops/tidb-operator/pkg/apis/label"
 	"github.com/tidbops/tidb-operator/pkg/apis/pingcap/v1alpha1"
 	"github.com/tidbops/tidb-operator/pkg/builders"
 	"github.com/tidbops/tidb-operator/pkg/task"
@@ -245,7 +246,7 @@ func (e *overlayEnv) reconcile() (writes, overlayEvents []string) {
 	e.t.Helper()
 	e.writes = nil
 	s := NewState(Deps{Client: e.c, Scheme: e.scheme, Recorder: e.rec}, testLogger(), e.tc)
-	for _, step := range []task.Task{ObservePiTRRestores(s), TiKVConfigMap(s), TiKVStatefulSet(s)} {
+	for _, step := range []task.Task{ObservePiTRRestores(s), PlanRollout(s, label.TiKVComponent), TiKVConfigMap(s), TiKVStatefulSet(s)} {
 		if r := step.Run(context.Background()); r.Status() != task.StatusComplete {
 			e.t.Fatalf("%s: %v %s %v", step.Name(), r.Status(), r.Message(), r.Err())
 		}
@@ -372,7 +373,7 @@ func TestRollingUpdateOverlayEventWaitsForTheStatefulSet(t *testing.T) {
 	// The new ConfigMap is written but the StatefulSet step does not run (it failed, or the
 	// reconcile stopped): no event yet, TiKV still runs with the old configuration.
 	s := NewState(Deps{Client: e.c, Scheme: e.scheme, Recorder: e.rec}, testLogger(), e.tc)
-	for _, step := range []task.Task{ObservePiTRRestores(s), TiKVConfigMap(s)} {
+	for _, step := range []task.Task{ObservePiTRRestores(s), PlanRollout(s, label.TiKVComponent), TiKVConfigMap(s)} {
 		if r := step.Run(context.Background()); r.Status() != task.StatusComplete {
 			t.Fatalf("%s: %v", step.Name(), r.Err())
 		}

@@ -38,6 +38,10 @@ type Deps struct {
 	SentLabels *SentLabels
 	// AutoFailover configures TiKV and TiDB failover.
 	AutoFailover FailoverConfig
+	// RenderProbe, when set, is a change of the operator's own rendering: a comment line in
+	// every start script and an annotation on the discovery pods. Tests set it to play an
+	// operator upgrade that renders differently; no flag sets it.
+	RenderProbe string
 }
 
 // PDView is what PD answered in this reconcile.
@@ -91,6 +95,9 @@ type State struct {
 	upgradeBlocked bool
 	// skipped are the components suspended (or resuming) in this reconcile.
 	skipped map[string]bool
+	// plans are the rollout decisions of this reconcile by component (PlanRollout), read by
+	// the ConfigMap and workload steps that follow and by status.
+	plans map[string]*rolloutPlan
 }
 
 // NewState starts a reconcile of tc.
@@ -120,8 +127,15 @@ func (s *State) clusterWithStatus() *v1alpha1.TidbCluster {
 
 // event records an event on the cluster.
 func (s *State) event(eventType, reason, action, note string) {
+	s.eventAbout(nil, eventType, reason, action, note)
+}
+
+// eventAbout records an event on the cluster about a related object (a workload). The related
+// object keeps such events apart: the events API folds events of the same reason on the same
+// object into one series, which would show only the first workload's note.
+func (s *State) eventAbout(related runtime.Object, eventType, reason, action, note string) {
 	if s.Recorder == nil {
 		return
 	}
-	s.Recorder.Eventf(s.Cluster, nil, eventType, reason, action, "%s", note)
+	s.Recorder.Eventf(s.Cluster, related, eventType, reason, action, "%s", note)
 }

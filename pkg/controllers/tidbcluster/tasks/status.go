@@ -84,6 +84,7 @@ func ComputeStatus(s *State) task.Task {
 			msg += "; PD cannot be reached, PD and TiKV status is stale"
 		}
 		st.Conditions = common.SetTidbClusterCondition(st.Conditions, common.ReadyCondition(ready.Ready, ready.Reason, msg), common.Now())
+		s.reportPendingRollouts()
 		st.ObservedGeneration = tc.Generation
 		return task.Complete("")
 	})
